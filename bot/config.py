@@ -1,0 +1,152 @@
+"""Settings from the environment, validated at startup with one clear message per problem."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.content import LANGUAGES
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
+_TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class ConfigError(Exception):
+    """Raised when the environment holds invalid settings; lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Validated settings of one bot process."""
+
+    token: str | None
+    api_url: str = DEFAULT_API_URL
+    database_path: Path = Path("data/bot.sqlite3")
+    editor_ids: frozenset[int] = field(default_factory=frozenset)
+    default_language: str = "en"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Return the Bot API method root python-telegram-bot appends the token to."""
+        return f"{self.api_url}/bot"
+
+    @property
+    def webhook_path(self) -> str:
+        """Return the URL path the webhook server listens on."""
+        return urlsplit(self.webhook_url or "").path.lstrip("/")
+
+    @property
+    def base_file_url(self) -> str:
+        """Return the Bot API file root python-telegram-bot appends the token to."""
+        return f"{self.api_url}/file/bot"
+
+
+def parse_database_url(url: str) -> Path:
+    """Return the SQLite file named by a `sqlite:///relative` or `sqlite:////absolute` URL."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError(
+            f"DATABASE_URL must look like sqlite:///data/bot.sqlite3 (got {url!r}); "
+            "only SQLite is supported"
+        )
+    return Path(url[len(prefix) :])
+
+
+def _editor_ids(raw: str, problems: list[str]) -> set[int]:
+    ids: set[int] = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if item.lstrip("-").isdigit():
+            ids.add(int(item))
+        elif item:
+            problems.append(f"EDITOR_IDS must be comma-separated Telegram user ids (got {item!r})")
+    return ids
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings; raise ConfigError listing every problem."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+
+    token = env.get("TELEGRAM_BOT_TOKEN", "").strip() or None
+    if token is not None and not _TOKEN_PATTERN.match(token):
+        problems.append(
+            "TELEGRAM_BOT_TOKEN does not look like a bot token (expected '<digits>:<secret>' "
+            "as given by @BotFather)"
+        )
+
+    api_url = env.get("TELEGRAM_API_URL", DEFAULT_API_URL).strip().rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(
+            f"TELEGRAM_API_URL must be an http(s) URL of the Bot API server root (got {api_url!r})"
+        )
+
+    database_path = Path("data/bot.sqlite3")
+    try:
+        database_path = parse_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL).strip())
+    except ValueError as exc:
+        problems.append(str(exc))
+
+    editor_ids = _editor_ids(env.get("EDITOR_IDS", ""), problems)
+
+    default_language = env.get("DEFAULT_LANGUAGE", "en").strip().lower()
+    if default_language not in LANGUAGES:
+        problems.append(
+            f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)} (got {default_language!r})"
+        )
+
+    timezone = ZoneInfo("UTC")
+    tz_name = env.get("TIMEZONE", "UTC").strip()
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(
+            f"TIMEZONE must be an IANA time zone such as Europe/Minsk (got {tz_name!r})"
+        )
+
+    webhook_url = env.get("WEBHOOK_URL", "").strip() or None
+    if webhook_url is not None and urlsplit(webhook_url).scheme != "https":
+        problems.append(
+            f"WEBHOOK_URL must be an https URL Telegram can reach (got {webhook_url!r})"
+        )
+    webhook_port = 8443
+    raw_port = env.get("WEBHOOK_PORT", "8443").strip()
+    if raw_port.isdigit() and 0 < int(raw_port) < 65536:
+        webhook_port = int(raw_port)
+    else:
+        problems.append(f"WEBHOOK_PORT must be a TCP port number (got {raw_port!r})")
+    webhook_secret = env.get("WEBHOOK_SECRET", "").strip() or None
+    if webhook_secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret):
+        problems.append(
+            "WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -, up to 256 characters"
+        )
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        token=token,
+        api_url=api_url,
+        database_path=database_path,
+        editor_ids=frozenset(editor_ids),
+        default_language=default_language,
+        timezone=timezone,
+        webhook_url=webhook_url,
+        webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0").strip(),
+        webhook_port=webhook_port,
+        webhook_secret=webhook_secret,
+    )

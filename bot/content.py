@@ -1,0 +1,62 @@
+"""The newsletter's model: weekly issues made of commentaries, each in several languages.
+
+These are plain values shared by the importer, the store and the renderer; none of them
+knows about Telegram or SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Final
+
+LANGUAGES: Final = ("be", "ru", "en")
+"""The languages a commentary can be published in, in the order pickers show them."""
+
+FALLBACK_ORDER: Final[dict[str, tuple[str, ...]]] = {
+    "be": ("be", "ru", "en"),
+    "ru": ("ru", "en", "be"),
+    "en": ("en", "ru", "be"),
+}
+"""Which version a reader gets when a commentary lacks their language, best first."""
+
+KEY_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+"""Commentary and topic keys: short, lowercase, safe inside 64-byte callback data."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommentaryText:
+    """One language version of a commentary; `lead` and `body` are Telegram HTML."""
+
+    language: str
+    title: str
+    kicker: str
+    author: str
+    lead: str
+    body: str
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommentaryDraft:
+    """A commentary as read from one import file, in that file's language."""
+
+    key: str
+    topic_key: str
+    topic_name: str
+    position: int
+    text: CommentaryText
+    line: int = 0
+    """Line of the file where the commentary starts, for error messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDraft:
+    """One import file: one issue (a week) in one language."""
+
+    source: str
+    language: str
+    week_start: date
+    week_end: date
+    commentaries: tuple[CommentaryDraft, ...] = field(default_factory=tuple)
