@@ -1,0 +1,73 @@
+"""Storage on one SQLite file: plain dataclasses in and out, no Telegram types.
+
+StorageError
+ ├── SchemaTooNewError
+ └── DuplicateKeyError
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from bot.storage.archive import Archive, DuplicateKeyError
+from bot.storage.database import Database, SchemaTooNewError, StorageError
+from bot.storage.records import (
+    Chat,
+    ChatStatus,
+    CommentaryView,
+    IssueInfo,
+    IssueView,
+    Page,
+    SubscribeOutcome,
+    Topic,
+)
+from bot.storage.subscriptions import Subscriptions
+
+__all__ = [
+    "Archive",
+    "Chat",
+    "ChatStatus",
+    "CommentaryView",
+    "Database",
+    "DuplicateKeyError",
+    "IssueInfo",
+    "IssueView",
+    "Page",
+    "SchemaTooNewError",
+    "StorageError",
+    "Store",
+    "SubscribeOutcome",
+    "Subscriptions",
+    "Topic",
+]
+
+
+class Store:
+    """The bot's storage: one database and the repositories over it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.archive = Archive(db)
+        self.subscriptions = Subscriptions(db)
+
+    @classmethod
+    async def open(cls, path: Path) -> Self:
+        """Open the database file, applying migrations."""
+        return cls(await Database.open(path))
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

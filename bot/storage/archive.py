@@ -1,0 +1,355 @@
+"""Issues, commentaries and topics: saving imported drafts and the readers' queries."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+
+import aiosqlite
+
+from bot.content import FALLBACK_ORDER, CommentaryText, IssueDraft
+from bot.storage.database import Database, StorageError, utcnow
+from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topic
+from bot.telegram_html import html_to_text
+
+_WORD: Final = re.compile(r"\w+", re.UNICODE)
+
+# Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
+_LANGUAGE_RANK: Final = "CASE {col} WHEN ?1 THEN 0 WHEN ?2 THEN 1 WHEN ?3 THEN 2 ELSE 3 END"
+
+_VIEW_SELECT: Final = f"""
+    SELECT c.id, c.key, c.topic_key, i.id AS issue_id, i.week_start, i.week_end,
+           i.published_at IS NOT NULL AS published,
+           t.language, t.title, t.kicker, t.author, t.lead, t.body, t.link,
+           (SELECT tn.name FROM topic_names tn WHERE tn.topic_key = c.topic_key
+             ORDER BY {_LANGUAGE_RANK.format(col="tn.language")} LIMIT 1) AS topic_name
+      FROM commentaries c
+      JOIN issues i ON i.id = c.issue_id
+      JOIN commentary_texts t ON t.id = (
+           SELECT t2.id FROM commentary_texts t2 WHERE t2.commentary_id = c.id
+            ORDER BY {_LANGUAGE_RANK.format(col="t2.language")} LIMIT 1)
+"""
+
+
+class DuplicateKeyError(StorageError):
+    """Raised when an import reuses a commentary key that belongs to another week."""
+
+
+def fts_query(text: str) -> str | None:
+    """Turn a reader's words into an FTS5 query matching all of them as prefixes."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return None
+    return " ".join(f'"{word}"*' for word in words[:12])
+
+
+def _issue(row: aiosqlite.Row) -> IssueInfo:
+    return IssueInfo(
+        id=row["issue_id"],
+        week_start=date.fromisoformat(row["week_start"]),
+        week_end=date.fromisoformat(row["week_end"]),
+        published=bool(row["published"]),
+    )
+
+
+def _view(row: aiosqlite.Row, language: str) -> CommentaryView:
+    return CommentaryView(
+        id=row["id"],
+        key=row["key"],
+        issue=_issue(row),
+        topic_key=row["topic_key"],
+        topic_name=row["topic_name"],
+        language=row["language"],
+        requested_language=language,
+        title=row["title"],
+        kicker=row["kicker"],
+        author=row["author"],
+        lead=row["lead"],
+        body=row["body"],
+        link=row["link"],
+    )
+
+
+def _ranks(language: str) -> tuple[str, str, str]:
+    first, second, third = FALLBACK_ORDER[language]
+    return first, second, third
+
+
+class Archive:
+    """Read and write the newsletter's content."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save_issues(self, drafts: Sequence[IssueDraft], *, publish: bool = False) -> None:
+        """Store imported issues in one transaction: insert new ones, update existing ones."""
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            for draft in drafts:
+                issue_id = await self._save_issue(conn, draft, now)
+                if publish:
+                    await conn.execute(
+                        "UPDATE issues SET published_at = ? WHERE id = ? AND published_at IS NULL",
+                        (now, issue_id),
+                    )
+
+    async def _save_issue(self, conn: aiosqlite.Connection, draft: IssueDraft, now: str) -> int:
+        week = draft.week_start.isoformat()
+        await conn.execute(
+            """INSERT INTO issues (week_start, week_end, created_at, updated_at)
+               VALUES (?, ?, ?, ?)
+               ON CONFLICT (week_start) DO UPDATE
+                  SET week_end = excluded.week_end, updated_at = excluded.updated_at""",
+            (week, draft.week_end.isoformat(), now, now),
+        )
+        async with conn.execute("SELECT id FROM issues WHERE week_start = ?", (week,)) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        issue_id: int = row[0]
+        for item in draft.commentaries:
+            await conn.execute(
+                "INSERT INTO topics (key) VALUES (?) ON CONFLICT DO NOTHING", (item.topic_key,)
+            )
+            await conn.execute(
+                """INSERT INTO topic_names (topic_key, language, name) VALUES (?, ?, ?)
+                   ON CONFLICT (topic_key, language) DO UPDATE SET name = excluded.name""",
+                (item.topic_key, draft.language, item.topic_name),
+            )
+            async with conn.execute(
+                "SELECT c.id, c.issue_id, i.week_start FROM commentaries c "
+                "JOIN issues i ON i.id = c.issue_id WHERE c.key = ?",
+                (item.key,),
+            ) as cur:
+                existing = await cur.fetchone()
+            if existing is not None and existing["issue_id"] != issue_id:
+                raise DuplicateKeyError(
+                    f"{draft.source}:{item.line}: commentary key {item.key!r} already belongs "
+                    f"to the issue of the week starting {existing['week_start']}"
+                )
+            if existing is None:
+                cur = await conn.execute(
+                    "INSERT INTO commentaries (issue_id, key, topic_key, position) "
+                    "VALUES (?, ?, ?, ?)",
+                    (issue_id, item.key, item.topic_key, item.position),
+                )
+                assert cur.lastrowid is not None
+                commentary_id: int = cur.lastrowid
+            else:
+                commentary_id = existing["id"]
+                await conn.execute(
+                    "UPDATE commentaries SET topic_key = ?, position = ? WHERE id = ?",
+                    (item.topic_key, item.position, commentary_id),
+                )
+            await self._save_text(conn, commentary_id, draft.language, item.text, now)
+        return issue_id
+
+    async def _save_text(
+        self,
+        conn: aiosqlite.Connection,
+        commentary_id: int,
+        language: str,
+        text: CommentaryText,
+        now: str,
+    ) -> None:
+        await conn.execute(
+            """INSERT INTO commentary_texts
+                   (commentary_id, language, title, kicker, author, lead, body, link, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (commentary_id, language) DO UPDATE SET
+                   title = excluded.title, kicker = excluded.kicker, author = excluded.author,
+                   lead = excluded.lead, body = excluded.body, link = excluded.link,
+                   updated_at = excluded.updated_at""",
+            (
+                commentary_id,
+                language,
+                text.title,
+                text.kicker,
+                text.author,
+                text.lead,
+                text.body,
+                text.link,
+                now,
+            ),
+        )
+        async with conn.execute(
+            "SELECT id FROM commentary_texts WHERE commentary_id = ? AND language = ?",
+            (commentary_id, language),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        text_id = row[0]
+        await conn.execute("DELETE FROM commentary_search WHERE rowid = ?", (text_id,))
+        await conn.execute(
+            "INSERT INTO commentary_search (rowid, title, kicker, author, lead, body, language) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                text_id,
+                text.title,
+                text.kicker,
+                text.author,
+                html_to_text(text.lead),
+                html_to_text(text.body),
+                language,
+            ),
+        )
+
+    async def publish(self, week_start: date) -> IssueInfo | None:
+        """Make an issue visible to readers; return it, or None if there is no such issue."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE issues SET published_at = ? WHERE week_start = ? AND published_at IS NULL",
+                (utcnow(), week_start.isoformat()),
+            )
+        return await self.issue_by_week(week_start)
+
+    async def issue_by_week(self, week_start: date) -> IssueInfo | None:
+        """Return the issue of a week, published or not."""
+        row = await self._db.fetchone(
+            "SELECT id AS issue_id, week_start, week_end, published_at IS NOT NULL AS published "
+            "FROM issues WHERE week_start = ?",
+            (week_start.isoformat(),),
+        )
+        return None if row is None else _issue(row)
+
+    async def latest_issue(self, language: str) -> IssueView | None:
+        """Return the newest published issue with its commentaries for a reader."""
+        issue_id = await self._db.scalar(
+            "SELECT id FROM issues WHERE published_at IS NOT NULL ORDER BY week_start DESC LIMIT 1"
+        )
+        if issue_id is None:
+            return None
+        return await self.issue(issue_id, language)
+
+    async def issue(self, issue_id: int, language: str) -> IssueView | None:
+        """Return one issue with its commentaries, in the best language for a reader."""
+        rows = await self._db.fetchall(
+            f"{_VIEW_SELECT} WHERE c.issue_id = ?4 ORDER BY c.position",
+            (*_ranks(language), issue_id),
+        )
+        if not rows:
+            return None
+        views = tuple(_view(row, language) for row in rows)
+        return IssueView(issue=views[0].issue, commentaries=views)
+
+    async def commentary(self, commentary_id: int, language: str) -> CommentaryView | None:
+        """Return one published commentary for a reader, or None."""
+        row = await self._db.fetchone(
+            f"{_VIEW_SELECT} WHERE c.id = ?4 AND i.published_at IS NOT NULL",
+            (*_ranks(language), commentary_id),
+        )
+        return None if row is None else _view(row, language)
+
+    async def topics(self, language: str) -> list[Topic]:
+        """Return the topics with published commentaries, with names in the reader's language."""
+        rows = await self._db.fetchall(
+            f"""SELECT t.key,
+                       (SELECT tn.name FROM topic_names tn WHERE tn.topic_key = t.key
+                         ORDER BY {_LANGUAGE_RANK.format(col="tn.language")} LIMIT 1) AS name,
+                       (SELECT count(*) FROM commentaries c JOIN issues i ON i.id = c.issue_id
+                         WHERE c.topic_key = t.key AND i.published_at IS NOT NULL) AS n
+                  FROM topics t""",
+            _ranks(language),
+        )
+        topics = [Topic(key=row["key"], name=row["name"], count=row["n"]) for row in rows]
+        return sorted((t for t in topics if t.count), key=lambda t: t.name.casefold())
+
+    async def topic(self, key: str, language: str) -> Topic | None:
+        """Return one topic, or None if it has no published commentary."""
+        for topic in await self.topics(language):
+            if topic.key == key:
+                return topic
+        return None
+
+    async def topic_page(
+        self, topic_key: str, language: str, *, page: int, per_page: int
+    ) -> Page[CommentaryView]:
+        """Return a page of a topic's published commentaries, newest first."""
+        total = await self._db.scalar(
+            "SELECT count(*) FROM commentaries c JOIN issues i ON i.id = c.issue_id "
+            "WHERE c.topic_key = ? AND i.published_at IS NOT NULL",
+            (topic_key,),
+        )
+        rows = await self._db.fetchall(
+            f"""{_VIEW_SELECT} WHERE c.topic_key = ?4 AND i.published_at IS NOT NULL
+                ORDER BY i.week_start DESC, c.position LIMIT ?5 OFFSET ?6""",
+            (*_ranks(language), topic_key, per_page, page * per_page),
+        )
+        return _page(rows, language, page=page, per_page=per_page, total=total)
+
+    async def search(
+        self, query: str, language: str, *, page: int, per_page: int
+    ) -> Page[CommentaryView]:
+        """Return a page of published commentaries in `language` matching all words of `query`."""
+        match = fts_query(query)
+        if match is None:
+            return Page(items=(), page=0, pages=0, total=0)
+        hits = """FROM commentary_search s
+                  JOIN commentary_texts t ON t.id = s.rowid
+                  JOIN commentaries c ON c.id = t.commentary_id
+                  JOIN issues i ON i.id = c.issue_id
+                 WHERE commentary_search MATCH ? AND s.language = ?
+                   AND i.published_at IS NOT NULL"""
+        total = await self._db.scalar(f"SELECT count(*) {hits}", (match, language))
+        ids = [
+            row[0]
+            for row in await self._db.fetchall(
+                f"SELECT c.id {hits} ORDER BY s.rank, i.week_start DESC LIMIT ? OFFSET ?",
+                (match, language, per_page, page * per_page),
+            )
+        ]
+        views = await self._views(ids, language)
+        return Page(
+            items=tuple(views),
+            page=page,
+            pages=math.ceil(total / per_page),
+            total=total,
+        )
+
+    async def _views(self, ids: Iterable[int], language: str) -> list[CommentaryView]:
+        ordered = list(ids)
+        if not ordered:
+            return []
+        marks = ",".join("?" for _ in ordered)
+        rows = await self._db.fetchall(
+            f"{_VIEW_SELECT} WHERE c.id IN ({marks})", (*_ranks(language), *ordered)
+        )
+        by_id = {row["id"]: _view(row, language) for row in rows}
+        return [by_id[i] for i in ordered if i in by_id]
+
+    async def remember_search(self, query: str, language: str) -> int:
+        """Store a search so that its result pages keep working after a restart."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO search_queries (query, language, created_at) VALUES (?, ?, ?)",
+                (query, language, utcnow()),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def forget_searches(self, *, older_than: timedelta) -> int:
+        """Delete stored searches older than the given age; return how many went."""
+        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
+        async with self._db.transaction() as conn:
+            cur = await conn.execute("DELETE FROM search_queries WHERE created_at < ?", (cutoff,))
+            return cur.rowcount
+
+    async def recalled_search(self, search_id: int) -> tuple[str, str] | None:
+        """Return the query and language of a stored search, or None."""
+        row = await self._db.fetchone(
+            "SELECT query, language FROM search_queries WHERE id = ?", (search_id,)
+        )
+        return None if row is None else (row["query"], row["language"])
+
+
+def _page(
+    rows: Sequence[aiosqlite.Row], language: str, *, page: int, per_page: int, total: int
+) -> Page[CommentaryView]:
+    return Page(
+        items=tuple(_view(row, language) for row in rows),
+        page=page,
+        pages=math.ceil(total / per_page),
+        total=total,
+    )

@@ -1,0 +1,99 @@
+"""Schema migrations, applied in order at startup; `PRAGMA user_version` records the last one.
+
+Append new steps to `MIGRATIONS`; never edit a step that has shipped.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: content, readers and their subscriptions.
+    """
+    CREATE TABLE topics (
+        key TEXT PRIMARY KEY
+    ) WITHOUT ROWID;
+
+    CREATE TABLE topic_names (
+        topic_key TEXT NOT NULL REFERENCES topics(key) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (topic_key, language)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE issues (
+        id INTEGER PRIMARY KEY,
+        week_start TEXT NOT NULL UNIQUE,
+        week_end TEXT NOT NULL,
+        published_at TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX issues_published_by_week ON issues(week_start) WHERE published_at IS NOT NULL;
+
+    CREATE TABLE commentaries (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        key TEXT NOT NULL UNIQUE,
+        topic_key TEXT NOT NULL REFERENCES topics(key),
+        position INTEGER NOT NULL
+    );
+    CREATE INDEX commentaries_by_issue ON commentaries(issue_id, position);
+    CREATE INDEX commentaries_by_topic ON commentaries(topic_key, issue_id, position);
+
+    CREATE TABLE commentary_texts (
+        id INTEGER PRIMARY KEY,
+        commentary_id INTEGER NOT NULL REFERENCES commentaries(id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        title TEXT NOT NULL,
+        kicker TEXT NOT NULL,
+        author TEXT NOT NULL,
+        lead TEXT NOT NULL,
+        body TEXT NOT NULL,
+        link TEXT,
+        updated_at TEXT NOT NULL,
+        UNIQUE (commentary_id, language)
+    );
+
+    CREATE VIRTUAL TABLE commentary_search USING fts5(
+        title, kicker, author, lead, body,
+        language UNINDEXED,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+
+    CREATE TABLE chats (
+        chat_id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT,
+        language TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'none'
+            CHECK (status IN ('none', 'active', 'unsubscribed', 'blocked')),
+        all_topics INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX chats_by_status_language ON chats(status, language);
+
+    CREATE TABLE chat_topics (
+        chat_id INTEGER NOT NULL REFERENCES chats(chat_id) ON DELETE CASCADE ON UPDATE CASCADE,
+        topic_key TEXT NOT NULL REFERENCES topics(key) ON DELETE CASCADE,
+        PRIMARY KEY (chat_id, topic_key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE subscription_events (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        event TEXT NOT NULL,
+        language TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX subscription_events_by_time ON subscription_events(at);
+
+    CREATE TABLE search_queries (
+        id INTEGER PRIMARY KEY,
+        query TEXT NOT NULL,
+        language TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
+)

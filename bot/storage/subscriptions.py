@@ -1,0 +1,164 @@
+"""Chats, their language and their subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aiosqlite
+
+from bot.storage.database import Database, utcnow
+from bot.storage.records import Chat, ChatStatus, SubscribeOutcome
+
+
+class Subscriptions:
+    """Read and change what each chat receives."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, chat_id: int) -> Chat | None:
+        """Return a chat the bot knows, or None."""
+        row = await self._db.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+        if row is None:
+            return None
+        topics: frozenset[str] | None = None
+        if not row["all_topics"]:
+            topics = frozenset(
+                r[0]
+                for r in await self._db.fetchall(
+                    "SELECT topic_key FROM chat_topics WHERE chat_id = ?", (chat_id,)
+                )
+            )
+        return Chat(
+            chat_id=row["chat_id"],
+            kind=row["kind"],
+            title=row["title"],
+            language=row["language"],
+            status=ChatStatus(row["status"]),
+            topics=topics,
+        )
+
+    async def language(self, chat_id: int) -> str | None:
+        """Return the language chosen for a chat, or None if the bot does not know it."""
+        value: str | None = await self._db.scalar(
+            "SELECT language FROM chats WHERE chat_id = ?", (chat_id,)
+        )
+        return value
+
+    async def remember(self, chat_id: int, *, kind: str, title: str | None, language: str) -> None:
+        """Record a chat the bot talks to, keeping what it already knows about it."""
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                """INSERT INTO chats (chat_id, kind, title, language, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (chat_id) DO UPDATE SET kind = excluded.kind,
+                       title = excluded.title, updated_at = excluded.updated_at""",
+                (chat_id, kind, title, language, now, now),
+            )
+
+    async def subscribe(
+        self, chat_id: int, *, kind: str, title: str | None, language: str
+    ) -> SubscribeOutcome:
+        """Subscribe a chat in a language; an earlier subscription is resumed as it was."""
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT status FROM chats WHERE chat_id = ?", (chat_id,)
+            ) as cur:
+                row = await cur.fetchone()
+            if row is not None and row["status"] == ChatStatus.ACTIVE:
+                return SubscribeOutcome.ALREADY
+            resumed = row is not None and row["status"] != ChatStatus.NONE
+            await conn.execute(
+                """INSERT INTO chats
+                       (chat_id, kind, title, language, status, created_at, updated_at)
+                   VALUES (?, ?, ?, ?, 'active', ?, ?)
+                   ON CONFLICT (chat_id) DO UPDATE SET kind = excluded.kind,
+                       title = excluded.title, language = excluded.language,
+                       status = 'active', updated_at = excluded.updated_at""",
+                (chat_id, kind, title, language, now, now),
+            )
+            await _event(conn, chat_id, "subscribed", language, now)
+        return SubscribeOutcome.RESUMED if resumed else SubscribeOutcome.CREATED
+
+    async def set_language(self, chat_id: int, language: str) -> None:
+        """Change the language of a chat the bot knows."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE chats SET language = ?, updated_at = ? WHERE chat_id = ?",
+                (language, utcnow(), chat_id),
+            )
+
+    async def set_topics(self, chat_id: int, topics: Iterable[str] | None) -> None:
+        """Restrict a chat to some topics, or follow all of them with None."""
+        chosen = None if topics is None else sorted(set(topics))
+        async with self._db.transaction() as conn:
+            await conn.execute("DELETE FROM chat_topics WHERE chat_id = ?", (chat_id,))
+            await conn.execute(
+                "UPDATE chats SET all_topics = ?, updated_at = ? WHERE chat_id = ?",
+                (int(chosen is None), utcnow(), chat_id),
+            )
+            if chosen is not None:
+                await conn.executemany(
+                    "INSERT INTO chat_topics (chat_id, topic_key) VALUES (?, ?)",
+                    [(chat_id, key) for key in chosen],
+                )
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        """Stop deliveries to a chat, keeping its preferences; return False if it had none."""
+        return await self._leave(chat_id, ChatStatus.UNSUBSCRIBED, "unsubscribed")
+
+    async def deactivate(self, chat_id: int, reason: str) -> bool:
+        """Stop deliveries to a chat that blocked or removed the bot, keeping its preferences."""
+        return await self._leave(chat_id, ChatStatus.BLOCKED, reason)
+
+    async def _leave(self, chat_id: int, status: ChatStatus, event: str) -> bool:
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE chats SET status = ?, updated_at = ? "
+                "WHERE chat_id = ? AND status = 'active'",
+                (status.value, now, chat_id),
+            )
+            if cur.rowcount:
+                await _event(conn, chat_id, event, None, now)
+            return cur.rowcount > 0
+
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
+        """Move a group's chat record to its new supergroup id; return whether one moved."""
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                "SELECT status FROM chats WHERE chat_id = ?", (new_chat_id,)
+            ) as cur:
+                target = await cur.fetchone()
+            if target is not None and target["status"] != ChatStatus.NONE:
+                # The supergroup has a subscription of its own already: it wins.
+                await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
+                return False
+            if target is not None:
+                await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_chat_id,))
+            cur = await conn.execute(
+                "UPDATE chats SET chat_id = ?, kind = 'supergroup', updated_at = ? "
+                "WHERE chat_id = ?",
+                (new_chat_id, utcnow(), old_chat_id),
+            )
+            if cur.rowcount:
+                await _event(conn, new_chat_id, f"migrated from {old_chat_id}", None, utcnow())
+            return cur.rowcount > 0
+
+    async def count_active(self) -> dict[str, int]:
+        """Return the number of subscribed chats per language."""
+        rows = await self._db.fetchall(
+            "SELECT language, count(*) FROM chats WHERE status = 'active' GROUP BY language"
+        )
+        return {row[0]: row[1] for row in rows}
+
+
+async def _event(
+    conn: aiosqlite.Connection, chat_id: int, event: str, language: str | None, at: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO subscription_events (chat_id, event, language, at) VALUES (?, ?, ?, ?)",
+        (chat_id, event, language, at),
+    )

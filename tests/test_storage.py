@@ -1,0 +1,194 @@
+"""The store on a real SQLite file: migrations, imports, reader queries, subscriptions."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.storage import ChatStatus, DuplicateKeyError, SchemaTooNewError, Store, SubscribeOutcome
+from bot.storage.migrations import MIGRATIONS
+from tests.factories import issue
+
+WEEK1 = date(2026, 9, 7)
+WEEK2 = date(2026, 9, 14)
+
+
+async def test_open_creates_wal_database_with_current_schema(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "bot.sqlite3"
+    async with await Store.open(path) as store:
+        assert await store.db.scalar("PRAGMA journal_mode") == "wal"
+        assert await store.db.scalar("PRAGMA user_version") == len(MIGRATIONS)
+        assert await store.db.scalar("PRAGMA foreign_keys") == 1
+    # Reopening applies nothing twice.
+    async with await Store.open(path) as store:
+        assert await store.db.scalar("PRAGMA user_version") == len(MIGRATIONS)
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(SchemaTooNewError, match="upgrade the bot"):
+        await Store.open(path)
+
+
+async def test_every_reader_query_uses_an_index(store: Store) -> None:
+    plans = {
+        "latest": "SELECT id FROM issues WHERE published_at IS NOT NULL "
+        "ORDER BY week_start DESC LIMIT 1",
+        "issue": "SELECT * FROM commentaries WHERE issue_id = 1 ORDER BY position",
+        "topic": "SELECT * FROM commentaries WHERE topic_key = 'x'",
+        "chat": "SELECT * FROM chats WHERE chat_id = 1",
+        "audience": "SELECT count(*) FROM chats WHERE status = 'active' AND language = 'be'",
+        "text": "SELECT id FROM commentary_texts WHERE commentary_id = 1 AND language = 'en'",
+    }
+    for name, sql in plans.items():
+        rows = await store.db.fetchall(f"EXPLAIN QUERY PLAN {sql}")
+        full_scans = [
+            row["detail"]
+            for row in rows
+            if row["detail"].startswith("SCAN") and "USING" not in row["detail"]
+        ]
+        assert not full_scans, (name, full_scans)
+
+
+async def test_import_is_idempotent_and_updates(store: Store) -> None:
+    draft = issue(WEEK1, "en", [("a-1", "economy", "First"), ("a-2", "politics", "Second")])
+    await store.archive.save_issues([draft], publish=True)
+    await store.archive.save_issues([draft], publish=True)
+    assert await store.db.scalar("SELECT count(*) FROM commentaries") == 2
+    assert await store.db.scalar("SELECT count(*) FROM commentary_texts") == 2
+    assert await store.db.scalar("SELECT count(*) FROM commentary_search") == 2
+
+    changed = issue(WEEK1, "en", [("a-1", "economy", "First, corrected")])
+    await store.archive.save_issues([changed])
+    latest = await store.archive.latest_issue("en")
+    assert latest is not None
+    assert [c.title for c in latest.commentaries] == ["First, corrected", "Second"]
+    # The search index follows the correction: the old title is gone.
+    assert (await store.archive.search("corrected", "en", page=0, per_page=5)).total == 1
+
+
+async def test_unpublished_issues_are_invisible(store: Store) -> None:
+    await store.archive.save_issues([issue(WEEK1, "en", [("a-1", "economy", "Old")])], publish=True)
+    await store.archive.save_issues([issue(WEEK2, "en", [("b-1", "economy", "Draft")])])
+    latest = await store.archive.latest_issue("en")
+    assert latest is not None and latest.issue.week_start == WEEK1
+    draft_id = await store.db.scalar("SELECT id FROM commentaries WHERE key = 'b-1'")
+    assert await store.archive.commentary(draft_id, "en") is None
+    assert (await store.archive.search("draft", "en", page=0, per_page=5)).total == 0
+    assert [t.count for t in await store.archive.topics("en")] == [1]
+
+    published = await store.archive.publish(WEEK2)
+    assert published is not None and published.published
+    latest = await store.archive.latest_issue("en")
+    assert latest is not None and latest.issue.week_start == WEEK2
+
+
+async def test_key_of_another_week_is_refused_and_nothing_is_stored(store: Store) -> None:
+    await store.archive.save_issues([issue(WEEK1, "en", [("a-1", "economy", "One")])])
+    clash = issue(WEEK2, "en", [("b-1", "economy", "Fine"), ("a-1", "economy", "Clash")])
+    with pytest.raises(DuplicateKeyError, match=r"issue-2026-09-14.en.md:15: .*'a-1'"):
+        await store.archive.save_issues([clash])
+    assert await store.db.scalar("SELECT count(*) FROM issues") == 1
+    assert await store.db.scalar("SELECT count(*) FROM commentaries") == 1
+
+
+async def test_missing_language_falls_back_in_stated_order(store: Store) -> None:
+    await store.archive.save_issues(
+        [
+            issue(WEEK1, "en", [("a-1", "economy", "English")]),
+            issue(WEEK1, "ru", [("a-1", "economy", "Русский")]),
+        ],
+        publish=True,
+    )
+    latest = await store.archive.latest_issue("be")
+    assert latest is not None
+    (view,) = latest.commentaries
+    assert (view.language, view.title, view.is_fallback) == ("ru", "Русский", True)
+    assert view.topic_name == "Economy (ru)"
+    english = await store.archive.latest_issue("en")
+    assert english is not None and not english.commentaries[0].is_fallback
+
+
+async def test_topic_pages_are_newest_first(store: Store) -> None:
+    drafts = [
+        issue(date(2026, 1, 5) + timedelta(weeks=n), "en", [(f"k-{n}", "economy", f"Title {n}")])
+        for n in range(7)
+    ]
+    await store.archive.save_issues(drafts, publish=True)
+    first = await store.archive.topic_page("economy", "en", page=0, per_page=5)
+    second = await store.archive.topic_page("economy", "en", page=1, per_page=5)
+    assert [v.title for v in first.items] == [f"Title {n}" for n in (6, 5, 4, 3, 2)]
+    assert [v.title for v in second.items] == ["Title 1", "Title 0"]
+    assert (first.pages, first.total, first.has_next, second.has_next) == (2, 7, True, False)
+
+
+async def test_search_matches_prefixes_in_the_readers_language(store: Store) -> None:
+    await store.archive.save_issues(
+        [
+            issue(WEEK1, "en", [("a-1", "economy", "Energy prices")], body="Gas & oil"),
+            issue(WEEK1, "be", [("a-1", "economy", "Цэны на энергію")], body="Газ"),
+        ],
+        publish=True,
+    )
+    assert (await store.archive.search("energ", "en", page=0, per_page=5)).total == 1
+    assert (await store.archive.search("энерг", "be", page=0, per_page=5)).total == 1
+    assert (await store.archive.search("энерг", "en", page=0, per_page=5)).total == 0
+    # FTS syntax in the reader's words is taken literally, never as an error.
+    assert (await store.archive.search('"gas" (oil*', "en", page=0, per_page=5)).total == 1
+    assert (await store.archive.search("!!!", "en", page=0, per_page=5)).total == 0
+    search_id = await store.archive.remember_search("energy", "en")
+    assert await store.archive.recalled_search(search_id) == ("energy", "en")
+    assert await store.archive.recalled_search(search_id + 1) is None
+
+
+async def test_subscription_lifecycle_keeps_preferences(store: Store) -> None:
+    subs = store.subscriptions
+    outcome = await subs.subscribe(10, kind="private", title="Reader", language="be")
+    assert outcome is SubscribeOutcome.CREATED
+    await store.archive.save_issues([issue(WEEK1, "en", [("a-1", "economy", "One")])])
+    await subs.set_topics(10, ["economy"])
+    again = await subs.subscribe(10, kind="private", title="Reader", language="be")
+    assert again is SubscribeOutcome.ALREADY
+    assert await subs.unsubscribe(10)
+    assert not await subs.unsubscribe(10)
+    chat = await subs.get(10)
+    assert chat is not None
+    assert (chat.status, chat.language, chat.topics) == (
+        ChatStatus.UNSUBSCRIBED,
+        "be",
+        frozenset({"economy"}),
+    )
+    resumed = await subs.subscribe(10, kind="private", title="Reader", language="be")
+    assert resumed is SubscribeOutcome.RESUMED
+    chat = await subs.get(10)
+    assert chat is not None and chat.subscribed and chat.topics == frozenset({"economy"})
+    assert await subs.count_active() == {"be": 1}
+    events = await store.db.fetchall("SELECT event FROM subscription_events ORDER BY id")
+    assert [row[0] for row in events] == ["subscribed", "unsubscribed", "subscribed"]
+
+
+async def test_blocked_chat_is_inactive_and_migration_moves_it(store: Store) -> None:
+    subs = store.subscriptions
+    await subs.subscribe(-100, kind="group", title="Club", language="ru")
+    assert await subs.migrate(-100, -1001)
+    assert await subs.get(-100) is None
+    moved = await subs.get(-1001)
+    assert moved is not None and moved.kind == "supergroup" and moved.subscribed
+    assert await subs.deactivate(-1001, "removed")
+    moved = await subs.get(-1001)
+    assert moved is not None and moved.status is ChatStatus.BLOCKED and moved.language == "ru"
+
+
+async def test_migration_onto_a_subscribed_supergroup_keeps_the_supergroup(store: Store) -> None:
+    subs = store.subscriptions
+    await subs.subscribe(-5, kind="group", title="Old", language="ru")
+    await subs.subscribe(-1005, kind="supergroup", title="New", language="en")
+    assert not await subs.migrate(-5, -1005)
+    assert await subs.get(-5) is None
+    kept = await subs.get(-1005)
+    assert kept is not None and kept.language == "en"
