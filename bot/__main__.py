@@ -1,0 +1,108 @@
+"""Command line: `run` the bot, play the local `demo`, or `import` content files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.importer import ContentErrors, read_issue_files
+from bot.storage import Store, StorageError
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot", description="Weekly commentary bot for Telegram."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "run",
+        help="run the bot (polling, or a webhook when WEBHOOK_URL is set); "
+        "without TELEGRAM_BOT_TOKEN, play the local demo instead",
+    )
+    commands.add_parser("demo", help="play a scripted scene against a local Bot API stand-in")
+    importer = commands.add_parser("import", help="validate content files and store them")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    importer.add_argument(
+        "--publish", action="store_true", help="make the imported issues visible to readers"
+    )
+    return parser
+
+
+async def import_files(settings: Settings, files: Sequence[Path], *, publish: bool) -> int:
+    """Validate and store content files in one transaction; return the exit status."""
+    try:
+        drafts = read_issue_files(files)
+    except ContentErrors as errors:
+        for error in errors.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print("Nothing was imported.", file=sys.stderr)
+        return 1
+    try:
+        async with await Store.open(settings.database_path) as store:
+            await store.archive.save_issues(drafts, publish=publish)
+    except StorageError as exc:
+        print(f"error: {exc}\nNothing was imported.", file=sys.stderr)
+        return 1
+    for draft in drafts:
+        state = "published" if publish else "stored, not published"
+        print(
+            f"{draft.source}: week {draft.week_start} – {draft.week_end}, {draft.language}, "
+            f"{len(draft.commentaries)} commentaries ({state})"
+        )
+    return 0
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until it is stopped."""
+    from bot.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - heavy import
+
+    application = build_application(settings)
+    if settings.webhook_url:
+        log.info("Receiving updates through the webhook %s", settings.webhook_url)
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=settings.webhook_path,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+    else:
+        log.info("Receiving updates by polling %s", settings.api_url)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run one command; return the exit status."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
+        return 2
+    if args.command == "import":
+        return asyncio.run(import_files(settings, args.files, publish=args.publish))
+    if args.command == "run" and settings.token is not None:
+        return run(settings)
+    if args.command == "run":
+        log.info("TELEGRAM_BOT_TOKEN is not set: playing the local demo instead")
+    from bot.demo import play  # noqa: PLC0415 - the demo pulls in the stand-in server
+
+    return asyncio.run(play())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

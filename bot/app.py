@@ -1,0 +1,162 @@
+"""Build the Application: defaults, rate limiter, lifecycle and handlers, in one place."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import cast
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.request import BaseRequest
+from telegram.ext import (
+    AIORateLimiter,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import menu
+from bot.config import Settings
+from bot.context import BotApplication, BotContext, BotData
+from bot.i18n import Catalogs
+from bot.storage import Store
+from bot.updates import PerChatUpdateProcessor
+from handlers import errors, membership, reading, start, subscription
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CHANNEL_POST,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
+"""The update kinds the bot asks Telegram for."""
+
+# Commands come as messages in private chats and groups and as posts in channels.
+COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
+
+
+async def post_init(application: BotApplication) -> None:
+    """Open the store and set the command menus."""
+    data = application.bot_data
+    data.attach_store(await Store.open(data.settings.database_path))
+    log.info("Opened the database %s", data.settings.database_path)
+    try:
+        await menu.set_default_menus(
+            application.bot, data.catalogs, data.settings.default_language
+        )
+    except TelegramError as exc:
+        log.warning("Could not set the command menus: %s", exc)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            prune_searches,
+            interval=timedelta(hours=6),
+            first=timedelta(minutes=1),
+            name="prune-searches",
+        )
+
+
+async def prune_searches(context: BotContext) -> None:
+    """Forget stored searches older than a week; their buttons then answer 'expired'."""
+    removed = await context.store.archive.forget_searches(older_than=timedelta(days=7))
+    if removed:
+        log.info("Forgot %d stored searches", removed)
+
+
+async def post_shutdown(application: BotApplication) -> None:
+    """Close the store."""
+    data = application.bot_data
+    try:
+        store = data.store
+    except RuntimeError:
+        return
+    await store.close()
+    data.attach_store(None)
+
+
+def add_handlers(application: BotApplication) -> None:
+    """Register the handlers; their order decides which one gets an update."""
+    commands = {
+        "start": start.start,
+        "help": start.help_command,
+        "subscribe": subscription.subscribe_command,
+        "language": subscription.language_command,
+        "unsubscribe": subscription.unsubscribe_command,
+        "latest": reading.latest_command,
+        "topics": reading.topics_command,
+        "archive": reading.archive_command,
+        "search": reading.search_command,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
+    # Subscription dialogs first; every other payload, known or not, goes to the reading
+    # handler, which answers stale or tampered buttons with "this list has expired".
+    application.add_handler(
+        CallbackQueryHandler(subscription.subscription_button, pattern=r"^(sub|lang|tt|td):")
+    )
+    application.add_handler(CallbackQueryHandler(reading.reading_button))
+    application.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.MIGRATE, membership.group_migrated)
+    )
+    # After every known command: whatever command is left is unknown.
+    application.add_handler(
+        MessageHandler(COMMAND_UPDATES & filters.COMMAND, errors.unknown_command)
+    )
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, reading.search_text)
+    )
+    application.add_handler(
+        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, errors.plain_text_hint)
+    )
+    application.add_error_handler(errors.error_handler)
+
+
+def build_application(
+    settings: Settings,
+    catalogs: Catalogs | None = None,
+    *,
+    request: BaseRequest | None = None,
+) -> BotApplication:
+    """Build the bot's Application from validated settings.
+
+    `request` replaces the HTTP layer for every Bot API call (tests and benchmarks).
+    """
+    if settings.token is None:
+        raise ValueError("a bot token is needed to build the application")
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(context_types)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=settings.timezone,
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .concurrent_updates(PerChatUpdateProcessor(64))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = cast(BotApplication, builder.build())
+    application.bot_data.configure(settings, catalogs or Catalogs.load())
+    add_handlers(application)
+    return application

@@ -1,0 +1,74 @@
+"""The application's shared state and the typed callback context handlers receive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
+
+from bot.config import Settings
+from bot.i18n import Catalogs
+from bot.storage import Store
+
+
+class BotData:
+    """Services shared by all handlers; opened in `post_init`, closed in `post_shutdown`."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._catalogs: Catalogs | None = None
+        self._store: Store | None = None
+
+    def configure(self, settings: Settings, catalogs: Catalogs) -> None:
+        """Attach the settings and translation catalogs the application was built with."""
+        self._settings = settings
+        self._catalogs = catalogs
+
+    def attach_store(self, store: Store | None) -> None:
+        """Attach the opened store, or detach it on shutdown."""
+        self._store = store
+
+    @property
+    def settings(self) -> Settings:
+        """Return the validated settings."""
+        if self._settings is None:
+            raise RuntimeError("the application was built without settings")
+        return self._settings
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """Return the translation catalogs."""
+        if self._catalogs is None:
+            raise RuntimeError("the application was built without catalogs")
+        return self._catalogs
+
+    @property
+    def store(self) -> Store:
+        """Return the open store."""
+        if self._store is None:
+            raise RuntimeError("the store is not open: it opens in post_init")
+        return self._store
+
+
+class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
+    """Callback context with typed access to the shared services."""
+
+    @property
+    def settings(self) -> Settings:
+        """Return the validated settings."""
+        return self.bot_data.settings
+
+    @property
+    def store(self) -> Store:
+        """Return the open store."""
+        return self.bot_data.store
+
+    @property
+    def catalogs(self) -> Catalogs:
+        """Return the translation catalogs."""
+        return self.bot_data.catalogs
+
+
+BotApplication = Application[
+    ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, JobQueue[BotContext]
+]

@@ -1,0 +1,125 @@
+"""Turn commentaries, issues and lists into Telegram HTML messages.
+
+Every value is escaped here or was converted from Markdown by `telegram_html`; every text
+that can grow is split under Telegram's 4096-character limit at paragraph boundaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from telegram.constants import MessageLimit
+
+from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.storage import CommentaryView, IssueView, Page, Topic
+from bot.telegram_html import escape, escape_attr, split_html, truncate_html
+
+MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
+LIST_LEAD_LIMIT: Final = 300
+"""How much of a lead a list entry shows before cutting it with an ellipsis."""
+
+
+def _language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+def fallback_note(view: CommentaryView, t: Translator) -> str:
+    """Say that a commentary is shown in another language than the reader's."""
+    return escape(
+        t.gettext("Not available in your language yet; this is the {language} version.").format(
+            language=_language_name(view.language)
+        )
+    )
+
+
+def commentary_messages(view: CommentaryView, t: Translator) -> list[str]:
+    """Render a whole commentary as one or more messages, each under the length limit."""
+    week = t.format_week(view.issue.week_start, view.issue.week_end)
+    blocks = [
+        f"<b>{escape(view.topic_name)}</b> · {escape(week)}",
+        f"<b>{escape(view.title)}</b>\n<i>{escape(view.kicker)}</i>\n"
+        + escape(t.gettext("By {author}").format(author=view.author)),
+    ]
+    if view.is_fallback:
+        blocks.append(f"<i>{fallback_note(view, t)}</i>")
+    blocks.append(view.lead)
+    if view.body:
+        blocks.append(view.body)
+    if view.link:
+        label = escape(t.gettext("Read on the website"))
+        blocks.append(f'<a href="{escape_attr(view.link)}">{label}</a>')
+    return split_html("\n\n".join(blocks), MESSAGE_LIMIT)
+
+
+def _entry(number: int, view: CommentaryView, t: Translator, *, with_week: bool) -> str:
+    head = f"<b>{number}. {escape(view.title)}</b>"
+    details = [f"<i>{escape(view.kicker)}</i>"]
+    byline = t.gettext("By {author}").format(author=view.author)
+    if with_week:
+        byline += " · " + t.format_week(view.issue.week_start, view.issue.week_end)
+    details.append(escape(byline))
+    if view.is_fallback:
+        details.append(f"<i>{fallback_note(view, t)}</i>")
+    return "\n".join([head, *details])
+
+
+def issue_messages(issue: IssueView, t: Translator) -> list[str]:
+    """Render an issue's table of contents: week, and per commentary topic, title and lead."""
+    week = t.format_week(issue.issue.week_start, issue.issue.week_end)
+    count = len(issue.commentaries)
+    header = "\n".join(
+        [
+            f"<b>{escape(t.gettext('Weekly commentary'))}</b>",
+            escape(week),
+            escape(
+                t.ngettext(
+                    "{count} commentary in this issue",
+                    "{count} commentaries in this issue",
+                    count,
+                ).format(count=t.format_number(count))
+            ),
+        ]
+    )
+    blocks = [header]
+    for number, view in enumerate(issue.commentaries, start=1):
+        blocks.append(
+            f"<u>{escape(view.topic_name)}</u>\n"
+            + _entry(number, view, t, with_week=False)
+            + "\n"
+            + truncate_html(view.lead, LIST_LEAD_LIMIT)
+        )
+    blocks.append(escape(t.gettext("Tap a title below to read the whole commentary.")))
+    return split_html("\n\n".join(blocks), MESSAGE_LIMIT)
+
+
+def topics_message(topics: Sequence[Topic], t: Translator) -> str:
+    """Render the list of topics with how many commentaries each has."""
+    if not topics:
+        return escape(t.gettext("There are no published commentaries yet."))
+    lines = [f"<b>{escape(t.gettext('Topics'))}</b>", ""]
+    for topic in topics:
+        count = t.ngettext("{count} commentary", "{count} commentaries", topic.count).format(
+            count=t.format_number(topic.count)
+        )
+        lines.append(f"• <b>{escape(topic.name)}</b> — {escape(count)}")
+    lines += ["", escape(t.gettext("Choose a topic to open its archive."))]
+    return "\n".join(lines)
+
+
+def page_message(title: str, page: Page[CommentaryView], t: Translator) -> str:
+    """Render one page of an archive or of search results."""
+    counter = t.ngettext(
+        "Page {page} of {pages} · {total} commentary",
+        "Page {page} of {pages} · {total} commentaries",
+        page.total,
+    ).format(
+        page=t.format_number(page.page + 1),
+        pages=t.format_number(page.pages),
+        total=t.format_number(page.total),
+    )
+    blocks = [f"<b>{escape(title)}</b>\n{escape(counter)}"]
+    blocks += [
+        _entry(number, view, t, with_week=True) for number, view in enumerate(page.items, start=1)
+    ]
+    return truncate_html("\n\n".join(blocks), MESSAGE_LIMIT)

@@ -1,0 +1,55 @@
+"""Small helpers every handler uses: the reply language and the group-admin check."""
+
+from __future__ import annotations
+
+from telegram import Chat, Update
+from telegram.constants import ChatMemberStatus, ChatType
+
+from bot.context import BotContext
+from bot.i18n import Translator, guess_language
+
+ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
+
+
+async def chat_language(update: Update, context: BotContext) -> str:
+    """Return the language of the chat, or a guess from the user's Telegram settings."""
+    chat = update.effective_chat
+    if chat is not None:
+        language = await context.store.subscriptions.language(chat.id)
+        if language is not None:
+            return language
+    user = update.effective_user
+    return guess_language(
+        user.language_code if user is not None else None, context.settings.default_language
+    )
+
+
+async def translator(update: Update, context: BotContext) -> Translator:
+    """Return the translator for the chat the update comes from."""
+    return context.catalogs[await chat_language(update, context)]
+
+
+def chat_title(chat: Chat) -> str | None:
+    """Return a readable name of a chat for the records."""
+    return chat.title or chat.full_name or chat.username
+
+
+async def may_manage_subscription(update: Update, context: BotContext) -> bool:
+    """Return whether the sender may change the chat's subscription.
+
+    Anyone may in a private chat; in groups only administrators (including anonymous ones
+    posting as the group); in channels whoever can post is an administrator.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return False
+    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    user = update.effective_user
+    if user is None:
+        return False
+    member = await context.bot.get_chat_member(chat.id, user.id)
+    return member.status in ADMIN_STATUSES

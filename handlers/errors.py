@@ -1,0 +1,62 @@
+"""Unknown commands and the last-resort error handler."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError
+
+from bot.context import BotContext
+from bot.telegram_html import escape
+from handlers.common import translator
+
+log = logging.getLogger(__name__)
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """Say that a command is unknown (in groups only when it is addressed to this bot)."""
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None and message is not None and message.text is not None
+    command = message.text.split()[0]
+    name, _, addressee = command.partition("@")
+    if chat.type != ChatType.PRIVATE and addressee.lower() != (context.bot.username or "").lower():
+        return
+    t = await translator(update, context)
+    await chat.send_message(
+        escape(
+            t.gettext("I don't know the command {command}. /help lists what I can do.").format(
+                command=name
+            )
+        )
+    )
+
+
+async def plain_text_hint(update: Update, context: BotContext) -> None:
+    """Answer messages the bot cannot use, such as stickers or photos in a private chat."""
+    chat = update.effective_chat
+    assert chat is not None
+    t = await translator(update, context)
+    await chat.send_message(
+        escape(t.gettext("Send me a few words to search the commentaries, or /help."))
+    )
+
+
+async def error_handler(update: object, context: BotContext) -> None:
+    """Log the error and, where possible, tell the chat that something went wrong."""
+    log.error("Error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if isinstance(context.error, Forbidden):
+        return
+    try:
+        t = await translator(update, context)
+        text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await update.effective_chat.send_message(escape(text))
+    except (TelegramError, sqlite3.Error, RuntimeError) as exc:
+        log.warning("Could not tell chat %s about the error: %s", update.effective_chat.id, exc)

@@ -1,0 +1,241 @@
+"""Subscribing, choosing language and topics, and unsubscribing."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Chat, Update
+
+from bot import callbacks, keyboards, menu
+from bot.context import BotContext
+from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.storage import SubscribeOutcome
+from bot.telegram_html import escape
+from handlers.common import chat_title, may_manage_subscription, translator
+
+log = logging.getLogger(__name__)
+
+
+async def _refuse_non_admin(update: Update, context: BotContext, t: Translator) -> bool:
+    """Answer a group member who is not an administrator; return True if refused."""
+    if await may_manage_subscription(update, context):
+        return False
+    text = t.gettext("Only the administrators of this group can change its subscription.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(escape(text))
+    return True
+
+
+async def subscribe_command(update: Update, context: BotContext) -> None:
+    """Start a subscription: resume the kept one, or ask for a language."""
+    chat = update.effective_chat
+    assert chat is not None
+    t = await translator(update, context)
+    if await _refuse_non_admin(update, context, t):
+        return
+    record = await context.store.subscriptions.get(chat.id)
+    if record is not None and record.subscribed:
+        await _offer_topics(
+            chat,
+            context,
+            context.catalogs[record.language],
+            t.gettext("This chat is already subscribed in {language}.").format(
+                language=LANGUAGE_NAMES[record.language]
+            ),
+        )
+        return
+    if record is not None and record.status != "none":
+        await subscribe(chat, context, record.language)
+        return
+    await chat.send_message(
+        escape(t.gettext("Choose the language of your subscription:")),
+        reply_markup=keyboards.languages(callbacks.Subscribe),
+    )
+
+
+async def subscribe_with_language(update: Update, context: BotContext, language: str) -> None:
+    """Subscribe in one step from a `sub_<language>` deep link."""
+    chat = update.effective_chat
+    assert chat is not None
+    t = await translator(update, context)
+    if await _refuse_non_admin(update, context, t):
+        return
+    if language not in LANGUAGE_NAMES:
+        await subscribe_command(update, context)
+        return
+    await subscribe(chat, context, language)
+
+
+async def subscribe(chat: Chat, context: BotContext, language: str) -> None:
+    """Subscribe a chat in a language and tell it what happens next."""
+    outcome = await context.store.subscriptions.subscribe(
+        chat.id, kind=chat.type, title=chat_title(chat), language=language
+    )
+    record = await context.store.subscriptions.get(chat.id)
+    assert record is not None
+    if outcome is SubscribeOutcome.ALREADY and record.language != language:
+        await context.store.subscriptions.set_language(chat.id, language)
+    t = context.catalogs[language]
+    name = LANGUAGE_NAMES[language]
+    if outcome is SubscribeOutcome.CREATED:
+        log.info("Chat %s subscribed in %s", chat.id, language)
+        intro = t.gettext(
+            "Subscribed in {language}. Every new commentary will arrive here; /latest shows "
+            "the current issue."
+        ).format(language=name)
+    elif outcome is SubscribeOutcome.RESUMED:
+        log.info("Chat %s resumed its subscription in %s", chat.id, language)
+        intro = t.gettext(
+            "Welcome back! Your subscription in {language} is active again, with the topics "
+            "you had chosen."
+        ).format(language=name)
+    else:
+        intro = t.gettext("This chat is already subscribed in {language}.").format(language=name)
+    await _offer_topics(chat, context, t, intro)
+
+
+async def _offer_topics(chat: Chat, context: BotContext, t: Translator, intro: str) -> None:
+    topics = await context.store.archive.topics(t.language)
+    record = await context.store.subscriptions.get(chat.id)
+    assert record is not None
+    if not topics:
+        await chat.send_message(escape(intro))
+        return
+    text = intro + "\n\n" + t.gettext("You can follow all topics or only some of them:")
+    await chat.send_message(
+        escape(text), reply_markup=keyboards.topics_picker(topics, record.topics, t)
+    )
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    """Offer the languages the chat can switch to."""
+    chat = update.effective_chat
+    assert chat is not None
+    t = await translator(update, context)
+    if await _refuse_non_admin(update, context, t):
+        return
+    await chat.send_message(
+        escape(
+            t.gettext("The current language is {language}. Choose another one:").format(
+                language=LANGUAGE_NAMES[t.language]
+            )
+        ),
+        reply_markup=keyboards.languages(callbacks.SetLanguage),
+    )
+
+
+async def unsubscribe_command(update: Update, context: BotContext) -> None:
+    """Stop deliveries to the chat, keeping its preferences."""
+    chat = update.effective_chat
+    assert chat is not None
+    t = await translator(update, context)
+    if await _refuse_non_admin(update, context, t):
+        return
+    if await context.store.subscriptions.unsubscribe(chat.id):
+        log.info("Chat %s unsubscribed", chat.id)
+        text = t.gettext(
+            "Unsubscribed: no more commentaries will be sent here. Your language and topics "
+            "are kept; /subscribe brings them back."
+        )
+    else:
+        text = t.gettext("This chat is not subscribed. /subscribe to start.")
+    await chat.send_message(escape(text))
+
+
+async def _expired(query: CallbackQuery, t: Translator) -> None:
+    await query.answer(
+        t.gettext("This list has expired. Send the command again."), show_alert=True
+    )
+
+
+async def subscription_button(update: Update, context: BotContext) -> None:
+    """Handle the language and topic buttons of the subscription dialogs."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    t = await translator(update, context)
+    action = callbacks.parse(query.data)
+    if await _refuse_non_admin(update, context, t):
+        return
+    match action:
+        case callbacks.Subscribe(language):
+            await query.answer()
+            await query.edit_message_reply_markup(None)
+            await subscribe(chat, context, language)
+        case callbacks.SetLanguage(language):
+            await query.answer()
+            await _set_language(update, context, chat, language)
+        case callbacks.ToggleTopic(topic_key):
+            await _toggle_topic(query, context, chat, t, topic_key)
+        case callbacks.TopicsDone():
+            await _topics_done(query, context, chat, t)
+        case _:
+            await _expired(query, t)
+
+
+async def _set_language(update: Update, context: BotContext, chat: Chat, language: str) -> None:
+    subscriptions = context.store.subscriptions
+    if await subscriptions.language(chat.id) is None:
+        await subscriptions.remember(
+            chat.id, kind=chat.type, title=chat_title(chat), language=language
+        )
+    await subscriptions.set_language(chat.id, language)
+    t = context.catalogs[language]
+    text = t.gettext("Language changed to {language}.").format(language=LANGUAGE_NAMES[language])
+    record = await subscriptions.get(chat.id)
+    if record is None or not record.subscribed:
+        text += " " + t.gettext("/subscribe to receive the weekly commentaries.")
+    assert update.callback_query is not None
+    await update.callback_query.edit_message_text(escape(text))
+    await menu.set_chat_menu(context.bot, chat.id, t)
+
+
+async def _toggle_topic(
+    query: CallbackQuery, context: BotContext, chat: Chat, t: Translator, topic_key: str | None
+) -> None:
+    record = await context.store.subscriptions.get(chat.id)
+    topics = await context.store.archive.topics(t.language)
+    known = {topic.key for topic in topics}
+    if record is None or not record.subscribed or (topic_key and topic_key not in known):
+        await _expired(query, t)
+        return
+    chosen: frozenset[str] | None
+    if topic_key is None:
+        chosen = None
+    elif record.topics is None:
+        chosen = frozenset({topic_key})
+    elif topic_key in record.topics:
+        chosen = record.topics - {topic_key} or None
+    else:
+        chosen = record.topics | {topic_key}
+    if chosen is not None and known <= chosen:
+        chosen = None
+    await context.store.subscriptions.set_topics(chat.id, chosen)
+    await query.answer()
+    await query.edit_message_reply_markup(keyboards.topics_picker(topics, chosen, t))
+
+
+async def _topics_done(
+    query: CallbackQuery, context: BotContext, chat: Chat, t: Translator
+) -> None:
+    record = await context.store.subscriptions.get(chat.id)
+    if record is None or not record.subscribed:
+        await _expired(query, t)
+        return
+    await query.answer()
+    if record.topics is None:
+        text = t.gettext("Done. You will receive commentaries on all topics.")
+    else:
+        names = [
+            topic.name
+            for topic in await context.store.archive.topics(t.language)
+            if topic.key in record.topics
+        ]
+        text = t.ngettext(
+            "Done. You will receive commentaries on this topic: {topics}.",
+            "Done. You will receive commentaries on these topics: {topics}.",
+            len(names),
+        ).format(topics=", ".join(names))
+    await query.edit_message_text(escape(text))
