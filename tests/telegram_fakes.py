@@ -207,7 +207,11 @@ class Updates:
                 "chat": chat(chat_id),
                 "from": user(by if by is not None else abs(chat_id)),
                 "date": int(time.time()),
-                "old_chat_member": {"user": bot_user(), "status": old},
+                "old_chat_member": {
+                    "user": bot_user(),
+                    "status": old,
+                    **({"until_date": 0} if old == "kicked" else {}),
+                },
                 "new_chat_member": {
                     "user": bot_user(),
                     "status": new,
