@@ -128,10 +128,12 @@ def build_application(
     catalogs: Catalogs | None = None,
     *,
     request: BaseRequest | None = None,
+    rate_limited: bool = True,
 ) -> BotApplication:
     """Build the bot's Application from validated settings.
 
-    `request` replaces the HTTP layer for every Bot API call (tests and benchmarks).
+    `request` replaces the HTTP layer for every Bot API call (tests and benchmarks);
+    `rate_limited=False` drops the flood-limit throttle, for benchmarks of handling time.
     """
     if settings.token is None:
         raise ValueError("a bot token is needed to build the application")
@@ -149,13 +151,14 @@ def build_application(
                 tzinfo=settings.timezone,
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=2))
         .concurrent_updates(PerChatUpdateProcessor(64))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
     application = cast(BotApplication, builder.build())
     application.bot_data.configure(settings, catalogs or Catalogs.load())
     add_handlers(application)

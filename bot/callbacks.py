@@ -94,7 +94,7 @@ def encode(action: Action) -> str:
 
 
 def _number(text: str, limit: int) -> int | None:
-    if not text.isascii() or not text.isdigit() or len(text) > 12:
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
         return None
     value = int(text)
     return value if value <= limit else None

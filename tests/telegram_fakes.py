@@ -234,10 +234,12 @@ class Updates:
 
 
 async def started_application(
-    settings: Settings, catalogs: Catalogs, request: RecordingRequest
+    settings: Settings, catalogs: Catalogs, request: RecordingRequest, *, rate_limited: bool = True
 ) -> BotApplication:
     """Build, initialize and open the services of an application on a recording request."""
-    application = build_application(settings, catalogs, request=request)
+    application = build_application(
+        settings, catalogs, request=request, rate_limited=rate_limited
+    )
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)

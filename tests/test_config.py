@@ -1,0 +1,62 @@
+"""Settings from the environment: defaults, and one clear message per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_need_nothing() -> None:
+    settings = load_settings({})
+    assert settings.token is None
+    assert settings.base_url == "https://api.telegram.org/bot"
+    assert settings.base_file_url == "https://api.telegram.org/file/bot"
+    assert settings.database_path == Path("data/bot.sqlite3")
+    assert settings.default_language == "en"
+    assert str(settings.timezone) == "UTC"
+    assert settings.editor_ids == frozenset()
+
+
+def test_values_are_parsed() -> None:
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:AAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+            "DATABASE_URL": "sqlite:////var/lib/bot/bot.sqlite3",
+            "EDITOR_IDS": "1, 22 ,333",
+            "DEFAULT_LANGUAGE": "BE",
+            "TIMEZONE": "Europe/Minsk",
+            "WEBHOOK_URL": "https://bot.example.org/hook/path",
+        }
+    )
+    assert settings.base_url == "http://127.0.0.1:8081/bot"
+    assert settings.database_path == Path("/var/lib/bot/bot.sqlite3")
+    assert settings.editor_ids == frozenset({1, 22, 333})
+    assert settings.default_language == "be"
+    assert settings.webhook_path == "hook/path"
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {
+                "TELEGRAM_BOT_TOKEN": "nope",
+                "TELEGRAM_API_URL": "ftp://x",
+                "DATABASE_URL": "postgres://db",
+                "EDITOR_IDS": "1,abc",
+                "DEFAULT_LANGUAGE": "de",
+                "TIMEZONE": "Mars/Olympus",
+                "WEBHOOK_URL": "http://insecure",
+                "WEBHOOK_PORT": "99999",
+            }
+        )
+    problems = caught.value.problems
+    assert len(problems) == 8
+    for name in (
+        "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "EDITOR_IDS",
+        "DEFAULT_LANGUAGE", "TIMEZONE", "WEBHOOK_URL", "WEBHOOK_PORT",
+    ):
+        assert sum(problem.startswith(name) for problem in problems) == 1, name
