@@ -141,6 +141,8 @@ async def test_search_matches_prefixes_in_the_readers_language(store: Store) -> 
     # FTS syntax in the reader's words is taken literally, never as an error.
     assert (await store.archive.search('"gas" (oil*', "en", page=0, per_page=5)).total == 1
     assert (await store.archive.search("!!!", "en", page=0, per_page=5)).total == 0
+    # The language column filters; it is never matched by the reader's own words.
+    assert (await store.archive.search("be", "be", page=0, per_page=5)).total == 0
     search_id = await store.archive.remember_search("energy", "en")
     assert await store.archive.recalled_search(search_id) == ("energy", "en")
     assert await store.archive.recalled_search(search_id + 1) is None

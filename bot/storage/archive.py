@@ -16,6 +16,7 @@ from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topi
 from bot.telegram_html import html_to_text
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
+_SEARCHED_COLUMNS: Final = "title kicker author lead body"
 
 # Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
 _LANGUAGE_RANK: Final = "CASE {col} WHEN ?1 THEN 0 WHEN ?2 THEN 1 WHEN ?3 THEN 2 ELSE 3 END"
@@ -38,12 +39,13 @@ class DuplicateKeyError(StorageError):
     """Raised when an import reuses a commentary key that belongs to another week."""
 
 
-def fts_query(text: str) -> str | None:
-    """Turn a reader's words into an FTS5 query matching all of them as prefixes."""
+def fts_query(text: str, language: str) -> str | None:
+    """Turn a reader's words into an FTS5 query: all of them, as prefixes, in one language."""
     words = _WORD.findall(text.lower())
     if not words:
         return None
-    return " ".join(f'"{word}"*' for word in words[:12])
+    terms = " ".join(f'"{word}"*' for word in words[:12])
+    return f"language:{language} AND {{{_SEARCHED_COLUMNS}}}: ({terms})"
 
 
 def _issue(row: aiosqlite.Row) -> IssueInfo:
@@ -88,13 +90,14 @@ class Archive:
         """Store imported issues in one transaction: insert new ones, update existing ones."""
         now = utcnow()
         async with self._db.transaction() as conn:
-            for draft in drafts:
-                issue_id = await self._save_issue(conn, draft, now)
+            issue_ids = {await self._save_issue(conn, draft, now) for draft in drafts}
+            for issue_id in issue_ids:
                 if publish:
                     await conn.execute(
                         "UPDATE issues SET published_at = ? WHERE id = ? AND published_at IS NULL",
                         (now, issue_id),
                     )
+                await self._index(conn, issue_id)
 
     async def _save_issue(self, conn: aiosqlite.Connection, draft: IssueDraft, now: str) -> int:
         week = draft.week_start.isoformat()
@@ -174,26 +177,39 @@ class Archive:
                 now,
             ),
         )
-        async with conn.execute(
-            "SELECT id FROM commentary_texts WHERE commentary_id = ? AND language = ?",
-            (commentary_id, language),
-        ) as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        text_id = row[0]
-        await conn.execute("DELETE FROM commentary_search WHERE rowid = ?", (text_id,))
+
+    async def _index(self, conn: aiosqlite.Connection, issue_id: int) -> None:
+        """Rebuild the search index of one issue: published texts only, so search needs
+        no join to hide drafts and FTS5 can rank with its LIMIT optimization."""
         await conn.execute(
+            "DELETE FROM commentary_search WHERE rowid IN (SELECT t.id FROM commentary_texts t "
+            "JOIN commentaries c ON c.id = t.commentary_id WHERE c.issue_id = ?)",
+            (issue_id,),
+        )
+        async with conn.execute(
+            """SELECT t.id, t.title, t.kicker, t.author, t.lead, t.body, t.language
+                 FROM commentary_texts t
+                 JOIN commentaries c ON c.id = t.commentary_id
+                 JOIN issues i ON i.id = c.issue_id
+                WHERE c.issue_id = ? AND i.published_at IS NOT NULL""",
+            (issue_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        await conn.executemany(
             "INSERT INTO commentary_search (rowid, title, kicker, author, lead, body, language) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                text_id,
-                text.title,
-                text.kicker,
-                text.author,
-                html_to_text(text.lead),
-                html_to_text(text.body),
-                language,
-            ),
+            [
+                (
+                    row["id"],
+                    row["title"],
+                    row["kicker"],
+                    row["author"],
+                    html_to_text(row["lead"]),
+                    html_to_text(row["body"]),
+                    row["language"],
+                )
+                for row in rows
+            ],
         )
 
     async def publish(self, week_start: date) -> IssueInfo | None:
@@ -283,21 +299,21 @@ class Archive:
         self, query: str, language: str, *, page: int, per_page: int
     ) -> Page[CommentaryView]:
         """Return a page of published commentaries in `language` matching all words of `query`."""
-        match = fts_query(query)
+        match = fts_query(query, language)
         if match is None:
             return Page(items=(), page=0, pages=0, total=0)
-        hits = """FROM commentary_search s
-                  JOIN commentary_texts t ON t.id = s.rowid
-                  JOIN commentaries c ON c.id = t.commentary_id
-                  JOIN issues i ON i.id = c.issue_id
-                 WHERE commentary_search MATCH ? AND s.language = ?
-                   AND i.published_at IS NOT NULL"""
-        total = await self._db.scalar(f"SELECT count(*) {hits}", (match, language))
+        total = await self._db.scalar(
+            "SELECT count(*) FROM commentary_search WHERE commentary_search MATCH ?", (match,)
+        )
         ids = [
             row[0]
             for row in await self._db.fetchall(
-                f"SELECT c.id {hits} ORDER BY s.rank, i.week_start DESC LIMIT ? OFFSET ?",
-                (match, language, per_page, page * per_page),
+                """SELECT t.commentary_id FROM (
+                       SELECT rowid, rank FROM commentary_search WHERE commentary_search MATCH ?
+                        ORDER BY rank LIMIT ? OFFSET ?) AS hit
+                     JOIN commentary_texts t ON t.id = hit.rowid
+                    ORDER BY hit.rank""",
+                (match, per_page, page * per_page),
             )
         ]
         views = await self._views(ids, language)

@@ -55,9 +55,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         UNIQUE (commentary_id, language)
     );
 
+    -- Published texts only; `language` is indexed so that a query can say language:be.
     CREATE VIRTUAL TABLE commentary_search USING fts5(
-        title, kicker, author, lead, body,
-        language UNINDEXED,
+        title, kicker, author, lead, body, language,
         tokenize = 'unicode61 remove_diacritics 2'
     );
 
