@@ -288,12 +288,22 @@ class Archive:
             "WHERE c.topic_key = ? AND i.published_at IS NOT NULL",
             (topic_key,),
         )
-        rows = await self._db.fetchall(
-            f"""{_VIEW_SELECT} WHERE c.topic_key = ?4 AND i.published_at IS NOT NULL
-                ORDER BY i.week_start DESC, c.position LIMIT ?5 OFFSET ?6""",
-            (*_ranks(language), topic_key, per_page, page * per_page),
+        # Pick the page's ids first: sorting whole views would read every text of the topic.
+        ids = [
+            row[0]
+            for row in await self._db.fetchall(
+                """SELECT c.id FROM commentaries c JOIN issues i ON i.id = c.issue_id
+                    WHERE c.topic_key = ? AND i.published_at IS NOT NULL
+                    ORDER BY i.week_start DESC, c.position LIMIT ? OFFSET ?""",
+                (topic_key, per_page, page * per_page),
+            )
+        ]
+        return Page(
+            items=tuple(await self._views(ids, language)),
+            page=page,
+            pages=math.ceil(total / per_page),
+            total=total,
         )
-        return _page(rows, language, page=page, per_page=per_page, total=total)
 
     async def search(
         self, query: str, language: str, *, page: int, per_page: int
@@ -358,14 +368,3 @@ class Archive:
             "SELECT query, language FROM search_queries WHERE id = ?", (search_id,)
         )
         return None if row is None else (row["query"], row["language"])
-
-
-def _page(
-    rows: Sequence[aiosqlite.Row], language: str, *, page: int, per_page: int, total: int
-) -> Page[CommentaryView]:
-    return Page(
-        items=tuple(_view(row, language) for row in rows),
-        page=page,
-        pages=math.ceil(total / per_page),
-        total=total,
-    )
