@@ -30,12 +30,49 @@ from bot.storage import Store
 from tests.telegram_fakes import RecordingRequest, Updates, started_application, stopped
 
 TOPICS = ("belarus-russia", "economy", "domestic-politics", "belarus-eu", "society")
-WORDS = (
-    "energy tariffs budget sanctions border trade union election court reform labour "
-    "migration pension inflation export potash refinery loan rouble ministry parliament "
-    "opposition negotiations summit railway harvest factory wages prices region embassy "
-    "visa transit customs dialogue security treaty agreement investment growth decline"
-).split()
+WORDS = [
+    "energy",
+    "tariffs",
+    "budget",
+    "sanctions",
+    "border",
+    "trade",
+    "union",
+    "election",
+    "court",
+    "reform",
+    "labour",
+    "migration",
+    "pension",
+    "inflation",
+    "export",
+    "potash",
+    "refinery",
+    "loan",
+    "rouble",
+    "ministry",
+    "parliament",
+    "opposition",
+    "negotiations",
+    "summit",
+    "railway",
+    "harvest",
+    "factory",
+    "wages",
+    "prices",
+    "region",
+    "embassy",
+    "visa",
+    "transit",
+    "customs",
+    "dialogue",
+    "security",
+    "treaty",
+    "agreement",
+    "investment",
+    "growth",
+    "decline",
+]
 
 
 def _paragraph(rng: random.Random, words: int) -> str:
@@ -91,7 +128,10 @@ async def _fill(store: Store, *, chats: int, weeks: int) -> None:
 
 
 async def _measure(
-    label: str, rounds: int, make: Callable[[int], Update], process: Callable[[Update], Awaitable[None]]
+    label: str,
+    rounds: int,
+    make: Callable[[int], Update],
+    process: Callable[[Update], Awaitable[None]],
 ) -> float:
     samples = []
     for n in range(rounds):
@@ -140,7 +180,9 @@ async def main() -> None:
             def chat(_: int) -> int:
                 return rng.randint(1, args.chats)
 
-            await _measure("/latest", args.rounds, lambda n: updates.message(chat(n), "/latest"), process)
+            await _measure(
+                "/latest", args.rounds, lambda n: updates.message(chat(n), "/latest"), process
+            )
             await _measure(
                 "/archive",
                 args.rounds,

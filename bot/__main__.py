@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.importer import ContentErrors, read_issue_files
-from bot.storage import Store, StorageError
+from bot.storage import StorageError, Store
 
 log = logging.getLogger("bot")
 

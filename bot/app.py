@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.request import BaseRequest
 from telegram.ext import (
     AIORateLimiter,
     ApplicationBuilder,
@@ -21,6 +22,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot import menu
 from bot.config import Settings
@@ -123,6 +125,31 @@ def add_handlers(application: BotApplication) -> None:
     application.add_error_handler(errors.error_handler)
 
 
+@asynccontextmanager
+async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
+    """Run an application inside the current event loop, polling, until the block ends.
+
+    `run_polling` owns the loop and the process signals; this is for the demo and the
+    end-to-end tests, which run the bot beside other coroutines.
+    """
+    async with application:
+        assert application.post_init is not None and application.post_shutdown is not None
+        await application.post_init(application)
+        try:
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, poll_interval=0.0, timeout=1
+            )
+            await application.start()
+            try:
+                yield application
+            finally:
+                await application.updater.stop()
+                await application.stop()
+        finally:
+            await application.post_shutdown(application)
+
+
 def build_application(
     settings: Settings,
     catalogs: Catalogs | None = None,
@@ -138,7 +165,8 @@ def build_application(
     if settings.token is None:
         raise ValueError("a bot token is needed to build the application")
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
-    builder = (
+    # The builder's generic types change with each option; the result is cast once below.
+    builder: Any = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.base_url)

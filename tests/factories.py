@@ -7,7 +7,9 @@ from datetime import date, timedelta
 from bot.content import CommentaryDraft, CommentaryText, IssueDraft
 
 
-def text(language: str, title: str, *, body: str = "<p>Body</p>", link: str | None = None) -> CommentaryText:
+def text(
+    language: str, title: str, *, body: str = "<p>Body</p>", link: str | None = None
+) -> CommentaryText:
     """Return a commentary version with predictable fields."""
     return CommentaryText(
         language=language,

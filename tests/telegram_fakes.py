@@ -73,7 +73,7 @@ class RecordingRequest(BaseRequest):
         """Forget the calls recorded so far."""
         self.calls.clear()
 
-    async def do_request(
+    async def do_request(  # noqa: PLR0917 - the signature is BaseRequest's
         self,
         url: str,
         method: str,
@@ -107,18 +107,29 @@ class RecordingRequest(BaseRequest):
             status = "administrator" if user_id in self.admins.get(chat_id, set()) else "member"
             member: dict[str, Any] = {"user": user(user_id), "status": status}
             if status == "administrator":
-                member |= {
-                    flag: True
-                    for flag in (
-                        "can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                        "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                        "can_change_info", "can_invite_users", "can_post_stories",
-                        "can_edit_stories", "can_delete_stories",
-                    )
-                }
+                member |= dict.fromkeys(
+                    (
+                        "can_be_edited",
+                        "is_anonymous",
+                        "can_manage_chat",
+                        "can_delete_messages",
+                        "can_manage_video_chats",
+                        "can_restrict_members",
+                        "can_promote_members",
+                        "can_change_info",
+                        "can_invite_users",
+                        "can_post_stories",
+                        "can_edit_stories",
+                        "can_delete_stories",
+                    ),
+                    True,
+                )
             return member
         if name in (
-            "answerCallbackQuery", "setMyCommands", "editMessageReplyMarkup", "deleteWebhook"
+            "answerCallbackQuery",
+            "setMyCommands",
+            "editMessageReplyMarkup",
+            "deleteWebhook",
         ):
             return True
         raise AssertionError(f"unexpected Bot API call {name} {params}")
@@ -169,7 +180,7 @@ class Updates:
             "text": text,
         }
         if text.startswith("/"):
-            command = text.split()[0]
+            command = text.split(maxsplit=1)[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return self._update(message=message)
 
@@ -237,9 +248,7 @@ async def started_application(
     settings: Settings, catalogs: Catalogs, request: RecordingRequest, *, rate_limited: bool = True
 ) -> BotApplication:
     """Build, initialize and open the services of an application on a recording request."""
-    application = build_application(
-        settings, catalogs, request=request, rate_limited=rate_limited
-    )
+    application = build_application(settings, catalogs, request=request, rate_limited=rate_limited)
     await application.initialize()
     assert application.post_init is not None
     await application.post_init(application)

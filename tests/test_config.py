@@ -56,7 +56,13 @@ def test_every_problem_is_reported_at_once() -> None:
     problems = caught.value.problems
     assert len(problems) == 8
     for name in (
-        "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_URL", "EDITOR_IDS",
-        "DEFAULT_LANGUAGE", "TIMEZONE", "WEBHOOK_URL", "WEBHOOK_PORT",
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_API_URL",
+        "DATABASE_URL",
+        "EDITOR_IDS",
+        "DEFAULT_LANGUAGE",
+        "TIMEZONE",
+        "WEBHOOK_URL",
+        "WEBHOOK_PORT",
     ):
         assert sum(problem.startswith(name) for problem in problems) == 1, name

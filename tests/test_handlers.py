@@ -193,9 +193,7 @@ async def test_search_finds_and_pages_survive_via_stored_query(
     assert "Nothing found for “zzzz”" in request_layer.texts(47)[-1]
 
 
-async def test_blocking_pauses_the_subscription(
-    app: BotApplication, updates: Updates
-) -> None:
+async def test_blocking_pauses_the_subscription(app: BotApplication, updates: Updates) -> None:
     await app.process_update(updates.message(48, "/start sub_en"))
     await app.process_update(updates.bot_status(48, "member", "kicked"))
     chat = await store_of(app).subscriptions.get(48)
@@ -222,7 +220,5 @@ async def test_unknown_commands_get_an_answer_in_private_only_when_addressed_in_
     assert "I don't know the command /frobnicate" in request_layer.texts(49)[0]
     await app.process_update(updates.message(GROUP, "/frobnicate", user_id=MEMBER))
     assert request_layer.texts(GROUP) == []
-    await app.process_update(
-        updates.message(GROUP, "/frobnicate@weekly_test_bot", user_id=MEMBER)
-    )
+    await app.process_update(updates.message(GROUP, "/frobnicate@weekly_test_bot", user_id=MEMBER))
     assert "/frobnicate" in request_layer.texts(GROUP)[0]

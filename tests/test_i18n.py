@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import string
 from datetime import date
 from pathlib import Path
 
 import pytest
-from babel.dates import format_date
+from babel.dates import format_date, format_interval
 from babel.messages.catalog import Catalog
-from babel.dates import format_interval
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
@@ -47,7 +45,9 @@ def test_catalogs_hold_exactly_the_messages_of_the_code() -> None:
     in_code = _code_messages()
     assert in_code, "the extractor found no message: the check would be empty"
     for language in LANGUAGES:
-        in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog(language) if m.id}
+        in_catalog = {
+            m.id if isinstance(m.id, str) else m.id[0] for m in _catalog(language) if m.id
+        }
         assert in_catalog == in_code, (
             f"{language}: run `make messages`; missing {sorted(in_code - in_catalog)}, "
             f"obsolete {sorted(in_catalog - in_code)}"

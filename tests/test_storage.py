@@ -73,7 +73,9 @@ async def test_import_is_idempotent_and_updates(store: Store) -> None:
 
 
 async def test_unpublished_issues_are_invisible(store: Store) -> None:
-    await store.archive.save_issues([issue(WEEK1, "en", [("a-1", "economy", "Old")])], publish=True)
+    await store.archive.save_issues(
+        [issue(WEEK1, "en", [("a-1", "economy", "Old")])], publish=True
+    )
     await store.archive.save_issues([issue(WEEK2, "en", [("b-1", "economy", "Draft")])])
     latest = await store.archive.latest_issue("en")
     assert latest is not None and latest.issue.week_start == WEEK1
