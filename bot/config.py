@@ -67,6 +67,14 @@ def parse_database_url(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
+def _is_webhook_url(url: str) -> bool:
+    """Accept https, and plain http only on the loopback (a local Bot API server)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return bool(parts.netloc)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def _editor_ids(raw: str, problems: list[str]) -> set[int]:
     ids: set[int] = set()
     for item in (part.strip() for part in raw.split(",")):
@@ -120,7 +128,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     webhook_url = env.get("WEBHOOK_URL", "").strip() or None
-    if webhook_url is not None and urlsplit(webhook_url).scheme != "https":
+    if webhook_url is not None and not _is_webhook_url(webhook_url):
         problems.append(
             f"WEBHOOK_URL must be an https URL Telegram can reach (got {webhook_url!r})"
         )

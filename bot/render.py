@@ -20,6 +20,11 @@ LIST_LEAD_LIMIT: Final = 300
 """How much of a lead a list entry shows before cutting it with an ellipsis."""
 
 
+def bold(text: str) -> str:
+    """Return plain text escaped and set in bold."""
+    return f"<b>{escape(text)}</b>"
+
+
 def _language_name(language: str) -> str:
     return LANGUAGE_NAMES.get(language, language)
 
@@ -27,9 +32,10 @@ def _language_name(language: str) -> str:
 def fallback_note(view: CommentaryView, t: Translator) -> str:
     """Say that a commentary is shown in another language than the reader's."""
     return escape(
-        t.gettext("Not available in your language yet; this is the {language} version.").format(
-            language=_language_name(view.language)
-        )
+        t.gettext(
+            "This commentary is not available in your language yet; "
+            "here is the {language} version."
+        ).format(language=_language_name(view.language))
     )
 
 
@@ -70,7 +76,7 @@ def issue_messages(issue: IssueView, t: Translator) -> list[str]:
     count = len(issue.commentaries)
     header = "\n".join(
         [
-            f"<b>{escape(t.gettext('Weekly commentary'))}</b>",
+            bold(t.gettext("Weekly commentary")),
             escape(week),
             escape(
                 t.ngettext(
@@ -97,7 +103,7 @@ def topics_message(topics: Sequence[Topic], t: Translator) -> str:
     """Render the list of topics with how many commentaries each has."""
     if not topics:
         return escape(t.gettext("There are no published commentaries yet."))
-    lines = [f"<b>{escape(t.gettext('Topics'))}</b>", ""]
+    lines = [bold(t.gettext("Topics")), ""]
     for topic in topics:
         count = t.ngettext("{count} commentary", "{count} commentaries", topic.count).format(
             count=t.format_number(topic.count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import callbacks, keyboards
+from bot import callbacks, keyboards, render
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.telegram_html import escape
@@ -37,7 +37,7 @@ async def start(update: Update, context: BotContext) -> None:
     record = await context.store.subscriptions.get(chat.id)
     if record is not None and record.subscribed:
         text += "\n\n" + t.gettext(
-            "This chat is subscribed in {language}. /latest shows the current issue, "
+            "This chat is subscribed (language: {language}). /latest shows the current issue, "
             "/help lists everything else."
         ).format(language=LANGUAGE_NAMES[record.language])
         await chat.send_message(escape(text))
@@ -56,7 +56,7 @@ async def help_command(update: Update, context: BotContext) -> None:
     assert chat is not None
     t = await translator(update, context)
     lines = [
-        f"<b>{escape(t.gettext('Weekly commentary'))}</b>",
+        render.bold(t.gettext("Weekly commentary")),
         escape(
             t.gettext(
                 "Every week a group of analysts comments on the most important events in "

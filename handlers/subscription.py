@@ -41,7 +41,7 @@ async def subscribe_command(update: Update, context: BotContext) -> None:
             chat,
             context,
             context.catalogs[record.language],
-            t.gettext("This chat is already subscribed in {language}.").format(
+            t.gettext("This chat is already subscribed (language: {language}).").format(
                 language=LANGUAGE_NAMES[record.language]
             ),
         )
@@ -82,17 +82,19 @@ async def subscribe(chat: Chat, context: BotContext, language: str) -> None:
     if outcome is SubscribeOutcome.CREATED:
         log.info("Chat %s subscribed in %s", chat.id, language)
         intro = t.gettext(
-            "Subscribed in {language}. Every new commentary will arrive here; /latest shows "
-            "the current issue."
+            "Subscribed (language: {language}). Every new commentary will arrive here; "
+            "/latest shows the current issue."
         ).format(language=name)
     elif outcome is SubscribeOutcome.RESUMED:
         log.info("Chat %s resumed its subscription in %s", chat.id, language)
         intro = t.gettext(
-            "Welcome back! Your subscription in {language} is active again, with the topics "
-            "you had chosen."
+            "Welcome back! Your subscription (language: {language}) is active again, "
+            "with the topics you had chosen."
         ).format(language=name)
     else:
-        intro = t.gettext("This chat is already subscribed in {language}.").format(language=name)
+        intro = t.gettext("This chat is already subscribed (language: {language}).").format(
+            language=name
+        )
     await _offer_topics(chat, context, t, intro)
 
 
@@ -140,7 +142,7 @@ async def unsubscribe_command(update: Update, context: BotContext) -> None:
             "are kept; /subscribe brings them back."
         )
     else:
-        text = t.gettext("This chat is not subscribed. /subscribe to start.")
+        text = t.gettext("This chat is not subscribed. Send /subscribe to start.")
     await chat.send_message(escape(text))
 
 
@@ -183,10 +185,10 @@ async def _set_language(update: Update, context: BotContext, chat: Chat, languag
         )
     await subscriptions.set_language(chat.id, language)
     t = context.catalogs[language]
-    text = t.gettext("Language changed to {language}.").format(language=LANGUAGE_NAMES[language])
+    text = t.gettext("The language is now {language}.").format(language=LANGUAGE_NAMES[language])
     record = await subscriptions.get(chat.id)
     if record is None or not record.subscribed:
-        text += " " + t.gettext("/subscribe to receive the weekly commentaries.")
+        text += " " + t.gettext("Send /subscribe to receive the weekly commentaries.")
     assert update.callback_query is not None
     await update.callback_query.edit_message_text(escape(text))
     await menu.set_chat_menu(context.bot, chat.id, t)
@@ -225,14 +227,14 @@ async def _topics_done(
         await _expired(query, t)
         return
     await query.answer()
-    if record.topics is None:
+    names = [
+        topic.name
+        for topic in await context.store.archive.topics(t.language)
+        if record.topics is not None and topic.key in record.topics
+    ]
+    if not names:
         text = t.gettext("Done. You will receive commentaries on all topics.")
     else:
-        names = [
-            topic.name
-            for topic in await context.store.archive.topics(t.language)
-            if topic.key in record.topics
-        ]
         text = t.ngettext(
             "Done. You will receive commentaries on this topic: {topics}.",
             "Done. You will receive commentaries on these topics: {topics}.",

@@ -104,7 +104,7 @@ async def test_deep_link_subscribes_in_one_tap_and_twice_changes_nothing(
     assert chat is not None and chat.subscribed and chat.language == "ru"
     request_layer.clear()
     await app.process_update(updates.message(43, "/subscribe"))
-    already = catalogs["ru"].gettext("This chat is already subscribed in {language}.")
+    already = catalogs["ru"].gettext("This chat is already subscribed (language: {language}).")
     assert request_layer.texts(43)[0].startswith(already.format(language="Русский"))
     events = await store_of(app).db.scalar("SELECT count(*) FROM subscription_events")
     assert events == 1
