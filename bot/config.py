@@ -11,10 +11,48 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content import LANGUAGES
+from bot.delivery.pacing import SendLimits
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
 _TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class WeeklySlot:
+    """The usual time of the week an issue goes out, in the configured time zone."""
+
+    weekday: int
+    """Monday is 0."""
+    hour: int
+    minute: int
+
+
+def parse_weekly_slot(text: str) -> WeeklySlot:
+    """Parse 'mon 09:00' into a weekly slot; raise ValueError if it is not one."""
+    match = re.fullmatch(r"(\w{3})\s+(\d{1,2}):(\d{2})", text.strip().lower())
+    if not match or match[1] not in _DAYS or int(match[2]) > 23 or int(match[3]) > 59:
+        raise ValueError(f"BROADCAST_SLOT must look like 'mon 09:00' (got {text!r})")
+    return WeeklySlot(_DAYS.index(match[1]), int(match[2]), int(match[3]))
+
+
+def _positive_number(
+    env: Mapping[str, str], name: str, default: float, problems: list[str]
+) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        problems.append(f"{name} must be a positive number (got {raw!r})")
+        return default
+    return value
 
 
 class ConfigError(Exception):
@@ -39,6 +77,9 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = None
+    send_limits: SendLimits = field(default_factory=SendLimits)
+    send_concurrency: int = 16
+    weekly_slot: WeeklySlot | None = None
 
     @property
     def base_url(self) -> str:
@@ -144,6 +185,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -, up to 256 characters"
         )
 
+    limits = SendLimits(
+        per_second=_positive_number(env, "SEND_RATE_PER_SECOND", 30, problems),
+        per_chat_per_second=_positive_number(env, "SEND_RATE_PER_CHAT", 1, problems),
+        per_group_per_minute=_positive_number(env, "SEND_RATE_PER_GROUP_MINUTE", 20, problems),
+        paid=env.get("PAID_BROADCAST", "").strip().lower() in ("1", "true", "yes", "on"),
+    )
+    concurrency = int(_positive_number(env, "SEND_CONCURRENCY", 16, problems))
+    weekly_slot = None
+    if env.get("BROADCAST_SLOT", "").strip():
+        try:
+            weekly_slot = parse_weekly_slot(env["BROADCAST_SLOT"])
+        except ValueError as exc:
+            problems.append(str(exc))
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -157,4 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_listen=env.get("WEBHOOK_LISTEN", "0.0.0.0").strip(),
         webhook_port=webhook_port,
         webhook_secret=webhook_secret,
+        send_limits=limits,
+        send_concurrency=concurrency,
+        weekly_slot=weekly_slot,
     )

@@ -12,14 +12,22 @@ from types import TracebackType
 from typing import Self
 
 from bot.storage.archive import Archive, DuplicateKeyError
+from bot.storage.broadcasts import Broadcasts
 from bot.storage.database import Database, SchemaTooNewError, StorageError
 from bot.storage.records import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
     Chat,
     ChatStatus,
     CommentaryView,
+    DeliveryResult,
+    DeliveryStatus,
     IssueInfo,
     IssueView,
+    OutboxItem,
     Page,
+    RenderedMessage,
     SubscribeOutcome,
     Topic,
 )
@@ -27,14 +35,22 @@ from bot.storage.subscriptions import Subscriptions
 
 __all__ = [
     "Archive",
+    "Broadcast",
+    "BroadcastKind",
+    "BroadcastStatus",
+    "Broadcasts",
     "Chat",
     "ChatStatus",
     "CommentaryView",
     "Database",
+    "DeliveryResult",
+    "DeliveryStatus",
     "DuplicateKeyError",
     "IssueInfo",
     "IssueView",
+    "OutboxItem",
     "Page",
+    "RenderedMessage",
     "SchemaTooNewError",
     "StorageError",
     "Store",
@@ -51,6 +67,7 @@ class Store:
         self.db = db
         self.archive = Archive(db)
         self.subscriptions = Subscriptions(db)
+        self.broadcasts = Broadcasts(db)
 
     @classmethod
     async def open(cls, path: Path) -> Self:

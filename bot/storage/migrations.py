@@ -96,4 +96,56 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         created_at TEXT NOT NULL
     );
     """,
+    # 2: broadcasts and their durable outbox.
+    """
+    CREATE TABLE broadcasts (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id),
+        kind TEXT NOT NULL DEFAULT 'issue' CHECK (kind IN ('issue', 'correction')),
+        status TEXT NOT NULL
+            CHECK (status IN ('scheduled', 'sending', 'done', 'cancelled')),
+        editor_id INTEGER NOT NULL,
+        editor_chat_id INTEGER NOT NULL,
+        progress_message_id INTEGER,
+        scheduled_at TEXT,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX broadcasts_by_status ON broadcasts(status, scheduled_at);
+    CREATE INDEX broadcasts_by_issue ON broadcasts(issue_id);
+
+    -- The exact messages of a broadcast, rendered once when it is confirmed.
+    CREATE TABLE broadcast_messages (
+        id INTEGER PRIMARY KEY,
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        commentary_id INTEGER NOT NULL REFERENCES commentaries(id),
+        topic_key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        UNIQUE (broadcast_id, language, seq)
+    );
+
+    -- One row per (broadcast, chat, message part). Ids follow (seq, chat), so walking by id
+    -- sends everyone's first message before anyone's second. For corrections `target_id`
+    -- is the Telegram message to edit.
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        broadcast_id INTEGER NOT NULL REFERENCES broadcasts(id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        message_ref INTEGER NOT NULL REFERENCES broadcast_messages(id),
+        seq INTEGER NOT NULL,
+        target_id INTEGER,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        message_id INTEGER,
+        error TEXT,
+        updated_at TEXT
+    );
+    CREATE INDEX outbox_by_status ON outbox(broadcast_id, status, id);
+    CREATE INDEX outbox_by_chat ON outbox(chat_id, broadcast_id);
+    """,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
@@ -118,3 +118,89 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         """Return whether a page comes after this one."""
         return self.page + 1 < self.pages
+
+
+class BroadcastStatus(StrEnum):
+    """Where a broadcast stands."""
+
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class BroadcastKind(StrEnum):
+    """A new issue, or edits of messages an issue already delivered."""
+
+    ISSUE = "issue"
+    CORRECTION = "correction"
+
+
+class DeliveryStatus(StrEnum):
+    """The state of one outbox row."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    """Handed to Telegram; still 'sending' after a crash means it may or may not have arrived."""
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """An issue's delivery to the subscribers, planned, running or finished."""
+
+    id: int
+    issue: IssueInfo
+    kind: BroadcastKind
+    status: BroadcastStatus
+    editor_id: int
+    editor_chat_id: int
+    progress_message_id: int | None
+    scheduled_at: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """One message of a broadcast in one language, as readers will get it."""
+
+    language: str
+    commentary_id: int
+    topic_key: str
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One message for one chat, with what the sender needs to decide about it."""
+
+    id: int
+    chat_id: int
+    language: str
+    seq: int
+    text: str
+    target_id: int | None
+    """For corrections: the Telegram message to edit."""
+    attempts: int
+    was_sending: bool
+    """It was handed to Telegram before a crash: it may have arrived already."""
+    chat_kind: str | None
+    chat_status: str | None
+    chat_language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What became of one outbox row."""
+
+    id: int
+    status: DeliveryStatus
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None

@@ -1,0 +1,358 @@
+"""Work through one broadcast's outbox within the flood limits, classifying every answer.
+
+A producer reads the outbox in id order (everyone's first message, then everyone's
+second), skips chats that left or changed language since the audience was fixed, marks
+the rows 'sending' and queues them; `concurrency` workers send them. Rows of one chat go
+out in order and spaced by the chat's interval; the shared pacer spaces all sends.
+
+What each answer means:
+    RetryAfter     pause every send for retry_after, then send the same message again
+    Forbidden      the chat blocked or removed the bot: pause its subscription, skip its rest
+    ChatMigrated   move the subscription and the chat's rest to the new id, send there
+    BadRequest     this message fails with Telegram's reason; no blind retry
+    TimedOut and other network errors
+                   retry with backoff, up to MAX_ATTEMPTS, then fail with the reason
+
+Crash safety: a row is 'sending' from just before it is handed to Telegram until its
+outcome is recorded; outcomes are recorded in small batches. After a crash the rows
+still 'sending' are sent again, so a recipient may get a message twice only if it was
+one of at most 2 x `concurrency` rows in flight or awaiting its record at the crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from telegram import LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import ExtBot
+
+from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.rate_limiter import BROADCAST, retry_seconds
+from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS: Final = 5
+BACKOFF: Final = (1.0, 2.0, 4.0, 8.0)
+MAX_RETRY_AFTERS: Final = 20
+FLUSH_SECONDS: Final = 0.1
+
+GONE: Final = "the chat blocked or removed the bot"
+BLOCKED: Final = "blocked"
+"""Counted apart from other skips: the chat blocked or removed the bot during the broadcast."""
+
+
+@dataclass
+class Progress:
+    """Counts of a running broadcast by (language, outcome), kept in memory."""
+
+    total: int = 0
+    total_by_language: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[tuple[str, str]] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+
+    def add(self, language: str, outcome: str) -> None:
+        """Count one finished row."""
+        self.by_language[(language, outcome)] += 1
+        if outcome == DeliveryStatus.SENT:
+            self.recent.append(time.monotonic())
+
+    def count(self, outcome: str, language: str | None = None) -> int:
+        """Return how many rows ended with `outcome`, in one language or all."""
+        return sum(
+            n
+            for (lang, out), n in self.by_language.items()
+            if out == outcome and (language is None or lang == language)
+        )
+
+    @property
+    def done(self) -> int:
+        """Return how many rows have an outcome."""
+        return sum(self.by_language.values())
+
+    @property
+    def languages(self) -> list[str]:
+        """Return the languages the broadcast has rows in."""
+        return sorted({lang for lang, _ in self.by_language} | set(self.total_by_language))
+
+    def seconds_left(self) -> float | None:
+        """Estimate the time left from the pace of the last sends."""
+        if len(self.recent) < 2:
+            return None
+        span = self.recent[-1] - self.recent[0]
+        if span <= 0:
+            return None
+        rate = (len(self.recent) - 1) / span
+        return (self.total - self.done) / rate
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    status: DeliveryStatus
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None
+    counted_as: str | None = None
+
+
+class BroadcastRun:
+    """Send one broadcast to the end, or until it is stopped."""
+
+    def __init__(
+        self,
+        *,
+        broadcast_id: int,
+        kind: BroadcastKind,
+        store: Store,
+        bot: ExtBot[Any],
+        pacer: Pacer,
+        limits: SendLimits,
+        concurrency: int = 16,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.broadcast_id = broadcast_id
+        self.kind = kind
+        self.progress = Progress()
+        self._store = store
+        self._bot = bot
+        self._pacer = pacer
+        self._limits = limits
+        self._concurrency = concurrency
+        self._clock = clock
+        self._queue: asyncio.Queue[OutboxItem | None] = asyncio.Queue(maxsize=concurrency * 4)
+        self._results: list[DeliveryResult] = []
+        self._flushed = asyncio.Event()
+        self._stopping = False
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._chat_users: Counter[int] = Counter()
+        self._chat_next: dict[int, float] = {}
+        self._dead_chats: set[int] = set()
+        self._unsent: list[OutboxItem] = []
+        self._moved: dict[int, int] = {}
+        self.recovered_in_flight = 0
+
+    def stop(self) -> None:
+        """Stop after the sends in flight; the rest stays unsent."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        """Return whether a stop was asked for."""
+        return self._stopping
+
+    async def run(self) -> None:
+        """Send every row of the outbox that is still to be sent."""
+        counts = await self._store.broadcasts.counts(self.broadcast_id)
+        for (language, status), n in counts.items():
+            self.progress.total += n
+            self.progress.total_by_language[language] += n
+            if status not in (DeliveryStatus.PENDING, DeliveryStatus.SENDING):
+                self.progress.by_language[(language, status.value)] += n
+        workers = [asyncio.create_task(self._worker()) for _ in range(self._concurrency)]
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            await self._produce()
+        finally:
+            for _ in workers:
+                await self._queue.put(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            while not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is not None:
+                    self._unsent.append(item)
+            # Halted before they were handed to Telegram: back to 'pending', not ambiguous.
+            self._results += [
+                DeliveryResult(id=i.id, status=DeliveryStatus.PENDING, attempts=i.attempts)
+                for i in self._unsent
+            ]
+            await self._flush()
+
+    async def _produce(self) -> None:
+        after = 0
+        while not self._stopping:
+            items = await self._store.broadcasts.claim(
+                self.broadcast_id, after_id=after, limit=self._concurrency * 4
+            )
+            if not items:
+                return
+            after = items[-1].id
+            ready: list[OutboxItem] = []
+            for item in items:
+                if item.was_sending:
+                    self.recovered_in_flight += 1
+                reason = self._ineligible(item)
+                if reason is None:
+                    ready.append(item)
+                else:
+                    self._finish(
+                        item, _Outcome(DeliveryStatus.SKIPPED, item.attempts, error=reason)
+                    )
+            await self._store.broadcasts.mark_sending([item.id for item in ready])
+            for index, item in enumerate(ready):
+                if self._stopping:
+                    self._unsent.extend(ready[index:])
+                    return
+                await self._queue.put(item)
+
+    def _ineligible(self, item: OutboxItem) -> str | None:
+        """Say why a row must not be sent any more, or None."""
+        if item.chat_id in self._dead_chats:
+            return GONE
+        if self.kind is BroadcastKind.CORRECTION:
+            return None
+        if item.chat_status != "active":
+            return f"the chat is {item.chat_status or 'gone'}"
+        if item.chat_language != item.language:
+            return f"the chat changed its language to {item.chat_language}"
+        return None
+
+    async def _worker(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            chat_id = self._moved.get(item.chat_id, item.chat_id)
+            lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+            self._chat_users[chat_id] += 1
+            try:
+                async with lock:
+                    if self._stopping:
+                        self._unsent.append(item)
+                        continue
+                    outcome = await self._deliver(item)
+                    self._finish(item, outcome)
+            finally:
+                self._chat_users[chat_id] -= 1
+                if not self._chat_users[chat_id]:
+                    del self._chat_users[chat_id]
+                    del self._chat_locks[chat_id]
+
+    async def _deliver(self, item: OutboxItem) -> _Outcome:  # noqa: PLR0911 - one per answer
+        chat_id = self._moved.get(item.chat_id, item.chat_id)
+        attempts = item.attempts
+        retry_afters = 0
+        while True:
+            if chat_id in self._dead_chats:
+                return _Outcome(DeliveryStatus.SKIPPED, attempts, error=GONE)
+            await self._wait_for_chat(chat_id)
+            await self._pacer.acquire()
+            attempts += 1
+            try:
+                message_id = await self._send(chat_id, item)
+            except RetryAfter as exc:
+                self._pacer.pause(retry_seconds(exc))
+                attempts -= 1  # refused before it was sent: not an attempt
+                retry_afters += 1
+                if retry_afters > MAX_RETRY_AFTERS:
+                    return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
+                continue
+            except Forbidden as exc:
+                await self._chat_gone(chat_id, exc.message)
+                return _Outcome(
+                    DeliveryStatus.SKIPPED, attempts, error=exc.message, counted_as=BLOCKED
+                )
+            except ChatMigrated as exc:
+                attempts -= 1
+                chat_id = await self._chat_moved(chat_id, exc.new_chat_id)
+                continue
+            except BadRequest as exc:
+                if self.kind is BroadcastKind.CORRECTION and "not modified" in exc.message:
+                    return _Outcome(DeliveryStatus.SENT, attempts, message_id=item.target_id)
+                return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
+            except NetworkError as exc:  # TimedOut included: the message may have arrived
+                if attempts >= MAX_ATTEMPTS:
+                    return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
+                await asyncio.sleep(BACKOFF[min(attempts, len(BACKOFF)) - 1])
+                continue
+            except TelegramError as exc:
+                return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
+            finally:
+                self._chat_next[chat_id] = self._clock() + self._limits.chat_interval(chat_id)
+            return _Outcome(DeliveryStatus.SENT, attempts, message_id=message_id)
+
+    async def _send(self, chat_id: int, item: OutboxItem) -> int:
+        preview = LinkPreviewOptions(is_disabled=True)
+        if item.target_id is not None:
+            edited = await self._bot.edit_message_text(
+                item.text,
+                chat_id=chat_id,
+                message_id=item.target_id,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=preview,
+                rate_limit_args=BROADCAST,
+            )
+            return edited.message_id if isinstance(edited, Message) else item.target_id
+        sent = await self._bot.send_message(
+            chat_id,
+            item.text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=preview,
+            allow_paid_broadcast=self._limits.paid or None,
+            rate_limit_args=BROADCAST,
+        )
+        return sent.message_id
+
+    async def _wait_for_chat(self, chat_id: int) -> None:
+        wait = self._chat_next.get(chat_id, 0.0) - self._clock()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _chat_gone(self, chat_id: int, reason: str) -> None:
+        self._dead_chats.add(chat_id)
+        if self.kind is BroadcastKind.ISSUE:
+            await self._store.subscriptions.deactivate(chat_id, "blocked")
+        log.info("Chat %s refused a broadcast message (%s); its rest is skipped", chat_id, reason)
+
+    async def _chat_moved(self, old: int, new: int) -> int:
+        log.info("Chat %s became supergroup %s; sending there", old, new)
+        self._moved[old] = new
+        await self._store.subscriptions.migrate(old, new)
+        await self._store.broadcasts.move_chat(old, new)
+        return new
+
+    def _finish(self, item: OutboxItem, outcome: _Outcome) -> None:
+        self._results.append(
+            DeliveryResult(
+                id=item.id,
+                status=outcome.status,
+                attempts=outcome.attempts,
+                message_id=outcome.message_id,
+                error=outcome.error,
+            )
+        )
+        self.progress.add(item.language, outcome.counted_as or outcome.status.value)
+        if len(self._results) >= self._concurrency:
+            self._flushed.set()
+        if len(self._chat_next) > 4 * self._concurrency + 1000:
+            now = self._clock()
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+    async def _flush_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flushed.wait(), FLUSH_SECONDS)
+            self._flushed.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        results, self._results = self._results, []
+        await self._store.broadcasts.record(results)

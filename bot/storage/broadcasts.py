@@ -1,0 +1,364 @@
+"""Broadcasts and their durable outbox: one row per (broadcast, chat, message part).
+
+The audience is fixed in one transaction when a broadcast starts. The sender claims rows
+in id order, marks them 'sending' before handing them to Telegram and records each
+outcome; after a crash, rows still 'sending' are the only ones whose fate is unknown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import aiosqlite
+
+from bot.storage.database import Database, utcnow
+from bot.storage.records import (
+    Broadcast,
+    BroadcastKind,
+    BroadcastStatus,
+    DeliveryResult,
+    DeliveryStatus,
+    IssueInfo,
+    OutboxItem,
+    RenderedMessage,
+)
+
+_SELECT = """
+    SELECT b.*, i.week_start, i.week_end, i.published_at IS NOT NULL AS published
+      FROM broadcasts b JOIN issues i ON i.id = b.issue_id
+"""
+
+# Everyone's first message, then everyone's second: ids follow (seq, chat).
+_FIX_AUDIENCE = """
+    INSERT INTO outbox (broadcast_id, chat_id, language, message_ref, seq)
+    SELECT m.broadcast_id, c.chat_id, c.language, m.id, m.seq
+      FROM broadcast_messages m
+      JOIN chats c ON c.status = 'active' AND c.language = m.language
+     WHERE m.broadcast_id = ? AND m.seq = ?
+       AND (c.all_topics OR EXISTS (SELECT 1 FROM chat_topics ct
+                                     WHERE ct.chat_id = c.chat_id
+                                       AND ct.topic_key = m.topic_key))
+     ORDER BY c.chat_id
+"""
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _broadcast(row: aiosqlite.Row) -> Broadcast:
+    created = _time(row["created_at"])
+    assert created is not None
+    return Broadcast(
+        id=row["id"],
+        issue=IssueInfo(
+            id=row["issue_id"],
+            week_start=date.fromisoformat(row["week_start"]),
+            week_end=date.fromisoformat(row["week_end"]),
+            published=bool(row["published"]),
+        ),
+        kind=BroadcastKind(row["kind"]),
+        status=BroadcastStatus(row["status"]),
+        editor_id=row["editor_id"],
+        editor_chat_id=row["editor_chat_id"],
+        progress_message_id=row["progress_message_id"],
+        scheduled_at=_time(row["scheduled_at"]),
+        created_at=created,
+        started_at=_time(row["started_at"]),
+        finished_at=_time(row["finished_at"]),
+    )
+
+
+class Broadcasts:
+    """Plan, start, track and finish broadcasts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        issue_id: int,
+        *,
+        editor_id: int,
+        editor_chat_id: int,
+        kind: BroadcastKind = BroadcastKind.ISSUE,
+        scheduled_at: datetime | None = None,
+    ) -> int:
+        """Plan a broadcast of an issue; it starts with `start`."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                """INSERT INTO broadcasts (issue_id, kind, status, editor_id, editor_chat_id,
+                                           scheduled_at, created_at)
+                   VALUES (?, ?, 'scheduled', ?, ?, ?, ?)""",
+                (
+                    issue_id,
+                    kind.value,
+                    editor_id,
+                    editor_chat_id,
+                    None if scheduled_at is None else scheduled_at.astimezone(UTC).isoformat(),
+                    utcnow(),
+                ),
+            )
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    async def start(self, broadcast_id: int, messages: Sequence[RenderedMessage]) -> int:
+        """Store the rendered messages, publish the issue and fix the audience, atomically.
+
+        Return the number of outbox rows. A broadcast that is not scheduled any more (it
+        was cancelled, or another process started it) is left alone and 0 is returned.
+        """
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE broadcasts SET status = 'sending', started_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (utcnow(), broadcast_id),
+            )
+            if not cur.rowcount:
+                return 0
+            await conn.executemany(
+                """INSERT INTO broadcast_messages
+                       (broadcast_id, language, commentary_id, topic_key, seq, text)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [
+                    (broadcast_id, m.language, m.commentary_id, m.topic_key, m.seq, m.text)
+                    for m in messages
+                ],
+            )
+            await conn.execute(
+                "UPDATE issues SET published_at = ? WHERE published_at IS NULL AND id = "
+                "(SELECT issue_id FROM broadcasts WHERE id = ?)",
+                (utcnow(), broadcast_id),
+            )
+            for seq in sorted({m.seq for m in messages}):
+                await conn.execute(_FIX_AUDIENCE, (broadcast_id, seq))
+            async with conn.execute(
+                "SELECT count(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
+            ) as count:
+                row = await count.fetchone()
+        assert row is not None
+        total: int = row[0]
+        return total
+
+    async def start_correction(
+        self, broadcast_id: int, source_id: int, messages: Sequence[RenderedMessage]
+    ) -> int:
+        """Queue edits, in place, of the messages broadcast `source_id` delivered.
+
+        `messages` are the corrected versions of the (language, seq) messages that changed;
+        every chat that received one gets an edit of that very message. Return the row count.
+        """
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE broadcasts SET status = 'sending', started_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (utcnow(), broadcast_id),
+            )
+            if not cur.rowcount:
+                return 0
+            await conn.executemany(
+                """INSERT INTO broadcast_messages
+                       (broadcast_id, language, commentary_id, topic_key, seq, text)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [
+                    (broadcast_id, m.language, m.commentary_id, m.topic_key, m.seq, m.text)
+                    for m in messages
+                ],
+            )
+            cur = await conn.execute(
+                """INSERT INTO outbox
+                       (broadcast_id, chat_id, language, message_ref, seq, target_id)
+                   SELECT m.broadcast_id, o.chat_id, o.language, m.id, o.seq, o.message_id
+                     FROM outbox o
+                     JOIN broadcast_messages m ON m.broadcast_id = ?
+                      AND m.language = o.language AND m.seq = o.seq
+                    WHERE o.broadcast_id = ? AND o.status = 'sent' AND o.message_id IS NOT NULL
+                    ORDER BY o.seq, o.chat_id""",
+                (broadcast_id, source_id),
+            )
+            return cur.rowcount
+
+    async def corrections(self, issue_id: int) -> list[Broadcast]:
+        """Return the corrections of an issue that started, oldest first."""
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE b.issue_id = ? AND b.kind = 'correction' "
+            "AND b.started_at IS NOT NULL ORDER BY b.id",
+            (issue_id,),
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        """Return one broadcast."""
+        row = await self._db.fetchone(f"{_SELECT} WHERE b.id = ?", (broadcast_id,))
+        return None if row is None else _broadcast(row)
+
+    async def with_status(self, status: BroadcastStatus) -> list[Broadcast]:
+        """Return the broadcasts in one state, oldest first."""
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE b.status = ? ORDER BY coalesce(b.scheduled_at, b.created_at), b.id",
+            (status.value,),
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def recent(self, limit: int) -> list[Broadcast]:
+        """Return the latest broadcasts that started, newest first."""
+        rows = await self._db.fetchall(
+            f"{_SELECT} WHERE b.started_at IS NOT NULL ORDER BY b.started_at DESC, b.id DESC "
+            "LIMIT ?",
+            (limit,),
+        )
+        return [_broadcast(row) for row in rows]
+
+    async def last_delivery(self, issue_id: int) -> Broadcast | None:
+        """Return the latest issue broadcast (not correction) of an issue that started."""
+        row = await self._db.fetchone(
+            f"{_SELECT} WHERE b.issue_id = ? AND b.kind = 'issue' AND b.started_at IS NOT NULL "
+            "ORDER BY b.id DESC LIMIT 1",
+            (issue_id,),
+        )
+        return None if row is None else _broadcast(row)
+
+    async def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        """Remember the editor's progress message, so a restarted bot keeps editing it."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE broadcasts SET progress_message_id = ? WHERE id = ?",
+                (message_id, broadcast_id),
+            )
+
+    async def cancel_scheduled(self, broadcast_id: int) -> bool:
+        """Cancel a broadcast that has not started; return whether it was still scheduled."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
+                "WHERE id = ? AND status = 'scheduled'",
+                (utcnow(), broadcast_id),
+            )
+            return cur.rowcount > 0
+
+    async def finish(self, broadcast_id: int, status: BroadcastStatus) -> None:
+        """End a broadcast; when cancelled, what was not sent is marked cancelled."""
+        async with self._db.transaction() as conn:
+            if status is BroadcastStatus.CANCELLED:
+                await conn.execute(
+                    "UPDATE outbox SET status = 'cancelled', updated_at = ? "
+                    "WHERE broadcast_id = ? AND status IN ('pending', 'sending')",
+                    (utcnow(), broadcast_id),
+                )
+            await conn.execute(
+                "UPDATE broadcasts SET status = ?, finished_at = ? WHERE id = ? "
+                "AND status IN ('scheduled', 'sending')",
+                (status.value, utcnow(), broadcast_id),
+            )
+
+    async def status(self, broadcast_id: int) -> BroadcastStatus | None:
+        """Return a broadcast's current state."""
+        value = await self._db.scalar(
+            "SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,)
+        )
+        return None if value is None else BroadcastStatus(value)
+
+    async def claim(self, broadcast_id: int, *, after_id: int, limit: int) -> list[OutboxItem]:
+        """Return the next rows to send, in id order, with their chat's current state."""
+        rows = await self._db.fetchall(
+            """SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, o.status,
+                      m.text, c.kind, c.status AS chat_status, c.language AS chat_language
+                 FROM outbox o
+                 JOIN broadcast_messages m ON m.id = o.message_ref
+                 LEFT JOIN chats c ON c.chat_id = o.chat_id
+                WHERE o.broadcast_id = ? AND o.status IN ('pending', 'sending') AND o.id > ?
+                ORDER BY o.id LIMIT ?""",
+            (broadcast_id, after_id, limit),
+        )
+        return [
+            OutboxItem(
+                id=row["id"],
+                chat_id=row["chat_id"],
+                language=row["language"],
+                seq=row["seq"],
+                text=row["text"],
+                target_id=row["target_id"],
+                attempts=row["attempts"],
+                was_sending=row["status"] == DeliveryStatus.SENDING,
+                chat_kind=row["kind"],
+                chat_status=row["chat_status"],
+                chat_language=row["chat_language"],
+            )
+            for row in rows
+        ]
+
+    async def mark_sending(self, ids: Sequence[int]) -> None:
+        """Record that these rows are about to be handed to Telegram."""
+        if not ids:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ?",
+                [(utcnow(), item_id) for item_id in ids],
+            )
+
+    async def record(self, results: Sequence[DeliveryResult]) -> None:
+        """Record the outcome of rows in one transaction."""
+        if not results:
+            return
+        now = utcnow()
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                """UPDATE outbox SET status = ?, attempts = ?, message_id = ?, error = ?,
+                          updated_at = ?
+                    WHERE id = ?""",
+                [(r.status.value, r.attempts, r.message_id, r.error, now, r.id) for r in results],
+            )
+
+    async def skip_chat(self, broadcast_id: int, chat_id: int, reason: str) -> int:
+        """Skip what is left for a chat in a broadcast; return how many rows."""
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE outbox SET status = 'skipped', error = ?, updated_at = ? "
+                "WHERE broadcast_id = ? AND chat_id = ? AND status IN ('pending', 'sending')",
+                (reason, utcnow(), broadcast_id, chat_id),
+            )
+            return cur.rowcount
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Send what is left for a group to its new supergroup id."""
+        async with self._db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET chat_id = ? WHERE chat_id = ? "
+                "AND status IN ('pending', 'sending')",
+                (new_chat_id, old_chat_id),
+            )
+
+    async def counts(self, broadcast_id: int) -> Counter[tuple[str, DeliveryStatus]]:
+        """Return how many rows each (language, status) has."""
+        rows = await self._db.fetchall(
+            "SELECT language, status, count(*) FROM outbox WHERE broadcast_id = ? "
+            "GROUP BY language, status",
+            (broadcast_id,),
+        )
+        return Counter({(row[0], DeliveryStatus(row[1])): row[2] for row in rows})
+
+    async def failure_reasons(self, broadcast_id: int, limit: int = 5) -> list[tuple[str, int]]:
+        """Return the most common reasons rows failed."""
+        rows = await self._db.fetchall(
+            "SELECT error, count(*) AS n FROM outbox WHERE broadcast_id = ? AND status = 'failed'"
+            " GROUP BY error ORDER BY n DESC LIMIT ?",
+            (broadcast_id, limit),
+        )
+        return [(row[0] or "", row[1]) for row in rows]
+
+    async def messages(self, broadcast_id: int) -> list[RenderedMessage]:
+        """Return the rendered messages a broadcast sent, by language and order."""
+        rows = await self._db.fetchall(
+            "SELECT language, commentary_id, topic_key, seq, text FROM broadcast_messages "
+            "WHERE broadcast_id = ? ORDER BY language, seq",
+            (broadcast_id,),
+        )
+        return [
+            RenderedMessage(
+                language=row[0], commentary_id=row[1], topic_key=row[2], seq=row[3], text=row[4]
+            )
+            for row in rows
+        ]
