@@ -12,7 +12,6 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -27,10 +26,15 @@ from telegram.request import BaseRequest
 from bot import menu
 from bot.config import Settings
 from bot.context import BotApplication, BotContext, BotData
+from bot.delivery.pacing import Pacer
+from bot.delivery.rate_limiter import PacedRateLimiter
+from bot.delivery.service import DeliveryService
+from bot.editor_reports import EditorReporter
 from bot.i18n import Catalogs
+from bot.scheduling import restore_schedule
 from bot.storage import Store
 from bot.updates import PerChatUpdateProcessor
-from handlers import errors, membership, reading, start, subscription
+from handlers import editor, editor_admin, errors, membership, reading, start, subscription
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +51,38 @@ COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 
 
 async def post_init(application: BotApplication) -> None:
-    """Open the store and set the command menus."""
+    """Open the store, set the command menus, restore schedules and resume broadcasts."""
     data = application.bot_data
-    data.attach_store(await Store.open(data.settings.database_path))
-    log.info("Opened the database %s", data.settings.database_path)
+    settings = data.settings
+    store = await Store.open(settings.database_path)
+    data.attach_store(store)
+    log.info("Opened the database %s", settings.database_path)
     try:
-        await menu.set_default_menus(
-            application.bot, data.catalogs, data.settings.default_language
-        )
+        await menu.set_default_menus(application.bot, data.catalogs, settings.default_language)
     except TelegramError as exc:
         log.warning("Could not set the command menus: %s", exc)
+    await menu.set_editor_menus(
+        application.bot, store, data.catalogs, settings.editor_ids, settings.default_language
+    )
+    delivery = DeliveryService(
+        store=store,
+        bot=application.bot,
+        catalogs=data.catalogs,
+        limits=settings.send_limits,
+        pacer=data.pacer,
+        concurrency=settings.send_concurrency,
+        reporter=EditorReporter(
+            bot=application.bot,
+            store=store,
+            catalogs=data.catalogs,
+            default=settings.default_language,
+        ),
+    )
+    data.attach_delivery(delivery)
+    planned = await restore_schedule(application.job_queue, store)
+    resumed = await delivery.resume()
+    if planned or resumed:
+        log.info("%d broadcasts scheduled, %d resumed", planned, len(resumed))
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             prune_searches,
@@ -76,6 +102,13 @@ async def prune_searches(context: BotContext) -> None:
 async def post_shutdown(application: BotApplication) -> None:
     """Close the store."""
     data = application.bot_data
+    try:
+        delivery = data.delivery
+    except RuntimeError:
+        pass
+    else:
+        await delivery.close()
+        data.attach_delivery(None)
     try:
         store = data.store
     except RuntimeError:
@@ -99,6 +132,18 @@ def add_handlers(application: BotApplication) -> None:
     }
     for name, callback in commands.items():
         application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
+    # Editor commands answer anyone: non-editors get a refusal, and the attempt is logged.
+    editor_commands = {
+        "broadcast": editor.broadcast_command,
+        "scheduled": editor.scheduled_command,
+        "stats": editor_admin.stats_command,
+        "channels": editor_admin.channels_command,
+    }
+    for name, callback in editor_commands.items():
+        application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
+    application.add_handler(CallbackQueryHandler(editor.editor_button, pattern=r"^(ei|pv|at):"))
+    application.add_handler(CallbackQueryHandler(editor.broadcast_button, pattern=r"^(st|us):"))
+    application.add_handler(CallbackQueryHandler(editor_admin.channel_button, pattern=r"^rc:"))
     # Subscription dialogs first; every other payload, known or not, goes to the reading
     # handler, which answers stale or tampered buttons with "this list has expired".
     application.add_handler(
@@ -116,6 +161,11 @@ def add_handlers(application: BotApplication) -> None:
         MessageHandler(COMMAND_UPDATES & filters.COMMAND, errors.unknown_command)
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private & filters.Document.ALL, editor.upload))
+    # An editor asked for a date and time answers in plain text; it must not become a search.
+    application.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, editor.schedule_text), group=-1
+    )
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, reading.search_text)
     )
@@ -160,7 +210,7 @@ def build_application(
     """Build the bot's Application from validated settings.
 
     `request` replaces the HTTP layer for every Bot API call (tests and benchmarks);
-    `rate_limited=False` drops the flood-limit throttle, for benchmarks of handling time.
+    `rate_limited=False` leaves replies unpaced, for benchmarks of handling time.
     """
     if settings.token is None:
         raise ValueError("a bot token is needed to build the application")
@@ -185,9 +235,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    pacer = Pacer(settings.send_limits.overall_rate)
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+        builder = builder.rate_limiter(PacedRateLimiter(pacer))
     application = cast(BotApplication, builder.build())
-    application.bot_data.configure(settings, catalogs or Catalogs.load())
+    application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer)
     add_handlers(application)
     return application

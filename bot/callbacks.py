@@ -68,10 +68,73 @@ class Read:
     commentary_id: int
 
 
-Action = Subscribe | SetLanguage | ToggleTopic | TopicsDone | ArchivePage | SearchPage | Read
+EDITOR_ACTIONS: Final = frozenset({"pick", "send", "go", "sched", "cancel", "fix"})
+"""What an editor can do with an issue from its card."""
 
 
-def encode(action: Action) -> str:
+@dataclass(frozen=True, slots=True)
+class EditIssue:
+    """An editor's action on an issue: open, send, confirm, schedule, cancel, correct."""
+
+    action: str
+    issue_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """Send the editor an issue exactly as readers of one language will get it."""
+
+    issue_id: int
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleAt:
+    """Schedule an issue's broadcast at a Unix time."""
+
+    issue_id: int
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """Stop a running broadcast."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unschedule:
+    """Cancel a scheduled broadcast."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveChannel:
+    """Stop mirroring broadcasts to a channel."""
+
+    chat_id: int
+
+
+Action = (
+    Subscribe
+    | SetLanguage
+    | ToggleTopic
+    | TopicsDone
+    | ArchivePage
+    | SearchPage
+    | Read
+    | EditIssue
+    | Preview
+    | ScheduleAt
+    | Stop
+    | Unschedule
+    | RemoveChannel
+)
+
+
+def encode(action: Action) -> str:  # noqa: PLR0912 - one case per payload kind
     """Return the payload of an action; raise ValueError if it would exceed 64 bytes."""
     match action:
         case Subscribe(language):
@@ -88,6 +151,18 @@ def encode(action: Action) -> str:
             data = f"sr:{search_id}:{page}"
         case Read(commentary_id):
             data = f"rd:{commentary_id}"
+        case EditIssue(verb, issue_id):
+            data = f"ei:{verb}:{issue_id}"
+        case Preview(issue_id, language):
+            data = f"pv:{issue_id}:{language}"
+        case ScheduleAt(issue_id, timestamp):
+            data = f"at:{issue_id}:{timestamp}"
+        case Stop(broadcast_id):
+            data = f"st:{broadcast_id}"
+        case Unschedule(broadcast_id):
+            data = f"us:{broadcast_id}"
+        case RemoveChannel(chat_id):
+            data = f"rc:{chat_id}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -100,12 +175,37 @@ def _number(text: str, limit: int) -> int | None:
     return value if value <= limit else None
 
 
+def _signed(text: str) -> int | None:
+    number = _number(text.removeprefix("-"), 2**62)
+    return None if number is None else (-number if text.startswith("-") else number)
+
+
+def _parse_editor(kind: str, fields: list[str]) -> Action | None:
+    first = _number(fields[0], 2**62)
+    if kind == "ei" and len(fields) == 2 and fields[0] in EDITOR_ACTIONS:
+        issue_id = _number(fields[1], 2**62)
+        return None if issue_id is None else EditIssue(fields[0], issue_id)
+    if kind == "pv" and len(fields) == 2 and first is not None and fields[1] in LANGUAGES:
+        return Preview(first, fields[1])
+    if kind == "at" and len(fields) == 2 and first is not None:
+        timestamp = _number(fields[1], 2**40)
+        return None if timestamp is None else ScheduleAt(first, timestamp)
+    if kind in ("st", "us") and len(fields) == 1 and first is not None:
+        return Stop(first) if kind == "st" else Unschedule(first)
+    if kind == "rc" and len(fields) == 1:
+        chat_id = _signed(fields[0])
+        return None if chat_id is None else RemoveChannel(chat_id)
+    return None
+
+
 def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per payload kind
     """Return the action a payload stands for, or None if it is malformed."""
     if not data or len(data.encode()) > MAX_BYTES or ":" not in data:
         return None
     kind, _, rest = data.partition(":")
     fields = rest.split(":")
+    if kind in ("ei", "pv", "at", "st", "us", "rc"):
+        return _parse_editor(kind, fields)
     if kind in ("sub", "lang") and len(fields) == 1 and fields[0] in LANGUAGES:
         return Subscribe(fields[0]) if kind == "sub" else SetLanguage(fields[0])
     if kind == "tt" and len(fields) == 1:

@@ -7,6 +7,8 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
+from bot.delivery.pacing import Pacer
+from bot.delivery.service import DeliveryService
 from bot.i18n import Catalogs
 from bot.storage import Store
 
@@ -18,15 +20,29 @@ class BotData:
         self._settings: Settings | None = None
         self._catalogs: Catalogs | None = None
         self._store: Store | None = None
+        self._delivery: DeliveryService | None = None
+        self.pacer = Pacer(1.0)
 
-    def configure(self, settings: Settings, catalogs: Catalogs) -> None:
-        """Attach the settings and translation catalogs the application was built with."""
+    def configure(self, settings: Settings, catalogs: Catalogs, pacer: Pacer) -> None:
+        """Attach what the application was built with: settings, catalogs, the send pacer."""
         self._settings = settings
         self._catalogs = catalogs
+        self.pacer = pacer
 
     def attach_store(self, store: Store | None) -> None:
         """Attach the opened store, or detach it on shutdown."""
         self._store = store
+
+    def attach_delivery(self, delivery: DeliveryService | None) -> None:
+        """Attach the running delivery service, or detach it on shutdown."""
+        self._delivery = delivery
+
+    @property
+    def delivery(self) -> DeliveryService:
+        """Return the delivery service."""
+        if self._delivery is None:
+            raise RuntimeError("the delivery service is not running: it starts in post_init")
+        return self._delivery
 
     @property
     def settings(self) -> Settings:

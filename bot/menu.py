@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from typing import Final
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram.error import TelegramError
 
 from bot.i18n import N_, Catalogs, Translator
+from bot.storage import Store
+
+log = logging.getLogger(__name__)
 
 READER_COMMANDS: Final = (
     ("latest", N_("The latest issue")),
@@ -30,6 +36,31 @@ async def set_default_menus(bot: Bot, catalogs: Catalogs, default_language: str)
     await bot.set_my_commands(reader_commands(catalogs[default_language]))
     for language in catalogs.languages:
         await bot.set_my_commands(reader_commands(catalogs[language]), language_code=language)
+
+
+EDITOR_COMMANDS: Final = (
+    ("broadcast", N_("Send a new issue to the subscribers")),
+    ("scheduled", N_("Scheduled broadcasts")),
+    ("stats", N_("Subscribers and broadcast results")),
+    ("channels", N_("Channels that mirror the broadcasts")),
+)
+
+
+async def set_editor_menus(
+    bot: Bot, store: Store, catalogs: Catalogs, editor_ids: Iterable[int], default: str
+) -> None:
+    """Give each editor's private chat the reader menu plus the editor commands."""
+    for editor_id in editor_ids:
+        t = catalogs[await store.subscriptions.language(editor_id) or default]
+        commands = reader_commands(t) + [
+            BotCommand(name, t.gettext(description)) for name, description in EDITOR_COMMANDS
+        ]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(editor_id))
+        except TelegramError as exc:
+            log.warning(
+                "Could not set the editor menu of %s (has it started the bot?): %s", editor_id, exc
+            )
 
 
 async def set_chat_menu(bot: Bot, chat_id: int, t: Translator) -> None:

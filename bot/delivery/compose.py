@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
-from bot.content import LANGUAGES
+from dataclasses import replace
+
+from bot.content import LANGUAGES, IssueDraft
 from bot.i18n import Catalogs
 from bot.render import commentary_messages
-from bot.storage import RenderedMessage, Store
+from bot.storage import CommentaryView, RenderedMessage, Store
 
 
-async def render_issue(store: Store, catalogs: Catalogs, issue_id: int) -> list[RenderedMessage]:
-    """Return the messages each language's readers get, numbered in the order they go out."""
+def _overridden(view: CommentaryView, draft: IssueDraft | None) -> CommentaryView:
+    """Return the view with the draft's text when the draft holds this version."""
+    if draft is None or view.language != draft.language:
+        return view
+    for item in draft.commentaries:
+        if item.key == view.key:
+            text = item.text
+            return replace(
+                view,
+                title=text.title,
+                kicker=text.kicker,
+                author=text.author,
+                lead=text.lead,
+                body=text.body,
+                link=text.link,
+            )
+    return view
+
+
+async def render_issue(
+    store: Store, catalogs: Catalogs, issue_id: int, *, override: IssueDraft | None = None
+) -> list[RenderedMessage]:
+    """Return the messages each language's readers get, numbered in the order they go out.
+
+    `override` replaces the stored texts of its language (a correction being previewed).
+    """
     messages: list[RenderedMessage] = []
     for language in LANGUAGES:
         issue = await store.archive.issue(issue_id, language)
         if issue is None:
             continue
         seq = 0
-        for view in issue.commentaries:
+        for stored in issue.commentaries:
+            view = _overridden(stored, override)
             for text in commentary_messages(view, catalogs[language]):
                 messages.append(
                     RenderedMessage(

@@ -230,6 +230,43 @@ class Archive:
         )
         return None if row is None else _issue(row)
 
+    async def unpublished_issues(self) -> list[IssueInfo]:
+        """Return the issues not yet published, newest week first."""
+        rows = await self._db.fetchall(
+            "SELECT id AS issue_id, week_start, week_end, 0 AS published FROM issues "
+            "WHERE published_at IS NULL ORDER BY week_start DESC"
+        )
+        return [_issue(row) for row in rows]
+
+    async def issue_info(self, issue_id: int) -> IssueInfo | None:
+        """Return an issue, published or not."""
+        row = await self._db.fetchone(
+            "SELECT id AS issue_id, week_start, week_end, published_at IS NOT NULL AS published "
+            "FROM issues WHERE id = ?",
+            (issue_id,),
+        )
+        return None if row is None else _issue(row)
+
+    async def versions(self, issue_id: int) -> tuple[int, dict[str, int]]:
+        """Return an issue's number of commentaries and how many exist in each language."""
+        total = await self._db.scalar(
+            "SELECT count(*) FROM commentaries WHERE issue_id = ?", (issue_id,)
+        )
+        rows = await self._db.fetchall(
+            "SELECT t.language, count(*) FROM commentary_texts t "
+            "JOIN commentaries c ON c.id = t.commentary_id WHERE c.issue_id = ? "
+            "GROUP BY t.language",
+            (issue_id,),
+        )
+        return total, {row[0]: row[1] for row in rows}
+
+    async def commentary_ids(self, issue_id: int) -> dict[str, int]:
+        """Return the ids of an issue's commentaries by key."""
+        rows = await self._db.fetchall(
+            "SELECT key, id FROM commentaries WHERE issue_id = ?", (issue_id,)
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def latest_issue(self, language: str) -> IssueView | None:
         """Return the newest published issue with its commentaries for a reader."""
         issue_id = await self._db.scalar(

@@ -147,6 +147,35 @@ class Subscriptions:
                 await _event(conn, new_chat_id, f"migrated from {old_chat_id}", None, utcnow())
             return cur.rowcount > 0
 
+    async def channels(self) -> list[Chat]:
+        """Return the subscribed channels."""
+        rows = await self._db.fetchall(
+            "SELECT chat_id FROM chats WHERE kind = 'channel' AND status = 'active' ORDER BY title"
+        )
+        chats = [await self.get(row[0]) for row in rows]
+        return [chat for chat in chats if chat is not None]
+
+    async def active_by_kind(self) -> dict[tuple[str, str], int]:
+        """Return the number of subscribed chats per (language, chat kind)."""
+        rows = await self._db.fetchall(
+            "SELECT language, kind, count(*) FROM chats WHERE status = 'active' "
+            "GROUP BY language, kind"
+        )
+        return {(row[0], row[1]): row[2] for row in rows}
+
+    async def weekly_changes(self, weeks: int) -> list[tuple[str, int, int]]:
+        """Return (week's Monday, joins, leaves) for the last weeks, oldest first."""
+        rows = await self._db.fetchall(
+            """SELECT date(at, 'weekday 0', '-6 days') AS monday,
+                      sum(event = 'subscribed'),
+                      sum(event IN ('unsubscribed', 'blocked', 'removed'))
+                 FROM subscription_events
+                WHERE at >= date('now', ?)
+                GROUP BY monday ORDER BY monday""",
+            (f"-{7 * weeks} days",),
+        )
+        return [(row[0], row[1] or 0, row[2] or 0) for row in rows]
+
     async def count_active(self) -> dict[str, int]:
         """Return the number of subscribed chats per language."""
         rows = await self._db.fetchall(

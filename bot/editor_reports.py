@@ -1,0 +1,191 @@
+"""What editors read: audiences, live progress, final reports, statistics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+from telegram.ext import ExtBot
+
+from bot import callbacks
+from bot.content import LANGUAGES
+from bot.delivery.sender import BLOCKED, Progress
+from bot.i18n import LANGUAGE_NAMES, Catalogs, Translator
+from bot.render import bold
+from bot.storage import Broadcast, BroadcastKind, BroadcastStatus, DeliveryStatus, Store
+from bot.telegram_html import escape
+
+log = logging.getLogger(__name__)
+
+
+def _week(t: Translator, broadcast: Broadcast) -> str:
+    return t.format_week(broadcast.issue.week_start, broadcast.issue.week_end)
+
+
+def audience_text(
+    t: Translator, audience: Mapping[str, int], versions: Mapping[str, int], commentaries: int
+) -> str:
+    """Describe who will get an issue: chats per language and the languages that fall back."""
+    lines = [bold(t.gettext("Audience"))]
+    for language in LANGUAGES:
+        chats = t.ngettext("{count} chat", "{count} chats", audience.get(language, 0)).format(
+            count=t.format_number(audience.get(language, 0))
+        )
+        have = versions.get(language, 0)
+        if have == commentaries:
+            note = t.gettext("all commentaries in this language")
+        elif have == 0:
+            note = t.gettext("no version in this language: readers get another language")
+        else:
+            missing = commentaries - have
+            note = t.ngettext(
+                "{count} commentary falls back to another language",
+                "{count} commentaries fall back to another language",
+                missing,
+            ).format(count=t.format_number(missing))
+        lines.append(escape(f"{LANGUAGE_NAMES[language]}: {chats}; {note}"))
+    return "\n".join(lines)
+
+
+def progress_text(t: Translator, broadcast: Broadcast, progress: Progress) -> str:
+    """Describe a running broadcast: sent of total, blocked and failed, per language."""
+    if broadcast.kind is BroadcastKind.CORRECTION:
+        title = t.gettext("Correcting the issue of {week}")
+    else:
+        title = t.gettext("Sending the issue of {week}")
+    lines = [bold(title.format(week=_week(t, broadcast)))]
+    lines.append(
+        escape(
+            t.gettext("{done} of {total} messages handled").format(
+                done=t.format_number(progress.done), total=t.format_number(progress.total)
+            )
+        )
+    )
+    lines += _outcome_lines(t, progress)
+    left = progress.seconds_left()
+    if left is not None and progress.done < progress.total:
+        minutes = max(1, round(left / 60))
+        lines.append(
+            escape(
+                t.ngettext(
+                    "About {count} minute left", "About {count} minutes left", minutes
+                ).format(count=t.format_number(minutes))
+            )
+        )
+    return "\n".join(lines)
+
+
+def _outcome_lines(t: Translator, progress: Progress) -> list[str]:
+    lines = []
+    for language in progress.languages:
+        total = progress.total_by_language[language]
+        if not total:
+            continue
+        lines.append(
+            escape(
+                t.gettext(
+                    "{language}: sent {sent} of {total}, blocked {blocked}, failed {failed}, "
+                    "skipped {skipped}"
+                ).format(
+                    language=LANGUAGE_NAMES.get(language, language),
+                    sent=t.format_number(progress.count(DeliveryStatus.SENT, language)),
+                    total=t.format_number(total),
+                    blocked=t.format_number(progress.count(BLOCKED, language)),
+                    failed=t.format_number(progress.count(DeliveryStatus.FAILED, language)),
+                    skipped=t.format_number(progress.count(DeliveryStatus.SKIPPED, language)),
+                )
+            )
+        )
+    return lines
+
+
+def final_text(
+    t: Translator, broadcast: Broadcast, progress: Progress, reasons: Sequence[tuple[str, int]]
+) -> str:
+    """Describe a broadcast that ended."""
+    if broadcast.status is BroadcastStatus.CANCELLED:
+        title = t.gettext("Stopped: the issue of {week}")
+    elif broadcast.kind is BroadcastKind.CORRECTION:
+        title = t.gettext("Corrected: the issue of {week}")
+    else:
+        title = t.gettext("Delivered: the issue of {week}")
+    lines = [bold(title.format(week=_week(t, broadcast)))]
+    sent = progress.count(DeliveryStatus.SENT)
+    lines.append(
+        escape(
+            t.ngettext("{count} message sent", "{count} messages sent", sent).format(
+                count=t.format_number(sent)
+            )
+        )
+    )
+    lines += _outcome_lines(t, progress)
+    if reasons:
+        lines.append(escape(t.gettext("Most common failures:")))
+        lines += [escape(f"• {reason} ({t.format_number(n)})") for reason, n in reasons]
+    return "\n".join(lines)
+
+
+def stop_button(t: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
+    """Return the button that stops a running broadcast."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t.gettext("Stop"), callback_data=callbacks.encode(callbacks.Stop(broadcast_id))
+                )
+            ]
+        ]
+    )
+
+
+class EditorReporter:
+    """Keep the editor's progress message up to date, then replace it with the report."""
+
+    def __init__(
+        self, *, bot: ExtBot[Any], store: Store, catalogs: Catalogs, default: str
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._catalogs = catalogs
+        self._default = default
+
+    async def translator(self, broadcast: Broadcast) -> Translator:
+        """Return the translator of the editor's chat."""
+        language = await self._store.subscriptions.language(broadcast.editor_chat_id)
+        return self._catalogs[language or self._default]
+
+    async def progress(self, broadcast: Broadcast, progress: Progress) -> None:
+        """Edit the progress message with the latest counts."""
+        current = await self._store.broadcasts.get(broadcast.id)
+        if current is None or current.progress_message_id is None:
+            return
+        t = await self.translator(current)
+        await self._edit(current, progress_text(t, current, progress), stop_button(t, current.id))
+
+    async def finished(self, broadcast: Broadcast, progress: Progress) -> None:
+        """Replace the progress message with the final report."""
+        t = await self.translator(broadcast)
+        reasons = await self._store.broadcasts.failure_reasons(broadcast.id)
+        text = final_text(t, broadcast, progress, reasons)
+        if broadcast.progress_message_id is None:
+            await self._bot.send_message(broadcast.editor_chat_id, text)
+        else:
+            await self._edit(broadcast, text, None)
+
+    async def _edit(
+        self, broadcast: Broadcast, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        assert broadcast.progress_message_id is not None
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=broadcast.editor_chat_id,
+                message_id=broadcast.progress_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message:
+                raise

@@ -1,0 +1,175 @@
+"""Editors' overview: /stats, and the channels that mirror broadcasts (/channels)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden
+
+from bot import callbacks, render
+from bot.content import LANGUAGES
+from bot.context import BotContext
+from bot.i18n import LANGUAGE_NAMES
+from bot.storage import DeliveryStatus
+from bot.telegram_html import escape
+from handlers.editor import editor_translator
+
+log = logging.getLogger(__name__)
+
+STATS_WEEKS = 8
+RECENT_BROADCASTS = 5
+
+
+async def stats_command(update: Update, context: BotContext) -> None:
+    """Show subscribers by language and chat kind, weekly joins and leaves, last broadcasts."""
+    t = await editor_translator(update, context)
+    if t is None:
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    subscriptions, broadcasts = context.store.subscriptions, context.store.broadcasts
+    by_kind = await subscriptions.active_by_kind()
+    lines = [render.bold(t.gettext("Subscribers"))]
+    for language in LANGUAGES:
+        kinds = {kind: n for (lang, kind), n in by_kind.items() if lang == language}
+        detail = ", ".join(f"{kind} {t.format_number(n)}" for kind, n in sorted(kinds.items()))
+        total = t.format_number(sum(kinds.values()))
+        lines.append(
+            escape(f"{LANGUAGE_NAMES[language]}: {total}" + (f" ({detail})" if detail else ""))
+        )
+    lines += ["", render.bold(t.gettext("Joins and leaves by week"))]
+    changes = await subscriptions.weekly_changes(STATS_WEEKS)
+    if not changes:
+        lines.append(escape(t.gettext("No changes in the last weeks.")))
+    for monday, joins, leaves in changes:
+        lines.append(escape(f"{monday}: +{t.format_number(joins)} / −{t.format_number(leaves)}"))
+    lines += ["", render.bold(t.gettext("Last broadcasts"))]
+    recent = await broadcasts.recent(RECENT_BROADCASTS)
+    if not recent:
+        lines.append(escape(t.gettext("None yet.")))
+    for broadcast in recent:
+        counts = await broadcasts.counts(broadcast.id)
+        sent = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SENT)
+        failed = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.FAILED)
+        skipped = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SKIPPED)
+        lines.append(
+            escape(
+                t.gettext(
+                    "{week} ({kind}, {status}): sent {sent}, failed {failed}, skipped {skipped}"
+                ).format(
+                    week=t.format_week(broadcast.issue.week_start, broadcast.issue.week_end),
+                    kind=broadcast.kind.value,
+                    status=broadcast.status.value,
+                    sent=t.format_number(sent),
+                    failed=t.format_number(failed),
+                    skipped=t.format_number(skipped),
+                )
+            )
+        )
+    await chat.send_message("\n".join(lines))
+
+
+async def channels_command(update: Update, context: BotContext) -> None:
+    """List the mirror channels, or add one: /channels add @channel <language>."""
+    t = await editor_translator(update, context)
+    if t is None:
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    args = context.args or []
+    if args and args[0] == "add":
+        await _add_channel(update, context, args[1:])
+        return
+    channels = await context.store.subscriptions.channels()
+    usage = t.gettext(
+        "To add a channel, make the bot one of its administrators, then send "
+        "/channels add @channel be (or ru, en)."
+    )
+    if not channels:
+        await chat.send_message(
+            escape(t.gettext("No channel mirrors the broadcasts.") + "\n\n" + usage)
+        )
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                t.gettext("Remove {channel}").format(channel=channel.title or channel.chat_id),
+                callback_data=callbacks.encode(callbacks.RemoveChannel(channel.chat_id)),
+            )
+        ]
+        for channel in channels
+    ]
+    lines = [render.bold(t.gettext("Channels"))]
+    lines += [
+        escape(f"{channel.title or channel.chat_id} — {LANGUAGE_NAMES[channel.language]}")
+        for channel in channels
+    ]
+    lines += ["", escape(usage)]
+    await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def _add_channel(update: Update, context: BotContext, args: list[str]) -> None:
+    t = await editor_translator(update, context)
+    chat = update.effective_chat
+    assert t is not None and chat is not None
+    if len(args) != 2 or args[1] not in LANGUAGES:
+        await chat.send_message(escape(t.gettext("Write it as: /channels add @channel be")))
+        return
+    target, language = args
+    reference: str | int = int(target) if target.lstrip("-").isdigit() else target
+    try:
+        channel = await context.bot.get_chat(reference)
+        member = await context.bot.get_chat_member(channel.id, context.bot.id)
+    except (BadRequest, Forbidden) as exc:
+        log.info("Could not add channel %s: %s", target, exc.message)
+        await chat.send_message(
+            escape(
+                t.gettext(
+                    "I cannot see {channel}; add the bot to it as an administrator first."
+                ).format(channel=target)
+            )
+        )
+        return
+    can_post = getattr(member, "can_post_messages", False)
+    if channel.type != ChatType.CHANNEL:
+        text = t.gettext("{channel} is not a channel.").format(channel=target)
+    elif member.status != ChatMemberStatus.ADMINISTRATOR or not can_post:
+        text = t.gettext("The bot must be an administrator of {channel} allowed to post.").format(
+            channel=target
+        )
+    else:
+        subscriptions = context.store.subscriptions
+        await subscriptions.subscribe(
+            channel.id, kind=ChatType.CHANNEL, title=channel.title, language=language
+        )
+        await subscriptions.set_language(channel.id, language)
+        log.info("Channel %s mirrors the %s broadcasts", channel.id, language)
+        text = t.gettext("{channel} now receives every broadcast in {language}.").format(
+            channel=channel.title or target, language=LANGUAGE_NAMES[language]
+        )
+    await chat.send_message(escape(text))
+
+
+async def channel_button(update: Update, context: BotContext) -> None:
+    """Handle the Remove button of a mirror channel."""
+    t = await editor_translator(update, context)
+    if t is None:
+        return
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    action = callbacks.parse(query.data)
+    if not isinstance(action, callbacks.RemoveChannel):
+        await query.answer(
+            t.gettext("This list has expired. Send the command again."), show_alert=True
+        )
+        return
+    await query.answer()
+    removed = await context.store.subscriptions.unsubscribe(action.chat_id)
+    text = (
+        t.gettext("The channel no longer receives broadcasts.")
+        if removed
+        else t.gettext("That channel was not receiving broadcasts.")
+    )
+    await update.effective_chat.send_message(escape(text))
