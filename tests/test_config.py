@@ -66,3 +66,31 @@ def test_every_problem_is_reported_at_once() -> None:
         "WEBHOOK_PORT",
     ):
         assert sum(problem.startswith(name) for problem in problems) == 1, name
+
+
+def test_send_limits_and_weekly_slot() -> None:
+    settings = load_settings(
+        {
+            "SEND_RATE_PER_SECOND": "25",
+            "SEND_RATE_PER_CHAT": "0.5",
+            "SEND_RATE_PER_GROUP_MINUTE": "10",
+            "PAID_BROADCAST": "true",
+            "SEND_CONCURRENCY": "8",
+            "BROADCAST_SLOT": "Thu 18:30",
+        }
+    )
+    limits = settings.send_limits
+    assert (limits.per_second, limits.per_chat_per_second, limits.per_group_per_minute) == (
+        25,
+        0.5,
+        10,
+    )
+    assert limits.paid and settings.send_concurrency == 8
+    assert settings.weekly_slot is not None
+    assert (settings.weekly_slot.weekday, settings.weekly_slot.hour) == (3, 18)
+
+
+def test_bad_send_settings_are_reported() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"SEND_RATE_PER_SECOND": "-1", "BROADCAST_SLOT": "someday"})
+    assert len(caught.value.problems) == 2

@@ -81,7 +81,7 @@ class Pacer:
                 now = self._clock()
             if now < self._paused_until:
                 continue  # a 429 arrived while this send waited
-            while self._starts and self._starts[0] <= now - 1.0:
+            while self._starts and self._starts[0] <= now - 1.0 + 1e-6:
                 self._starts.popleft()
             if len(self._starts) >= self._capacity:
                 # An event-loop stall bunched the slots: wait for the window to slide.

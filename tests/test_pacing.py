@@ -1,0 +1,108 @@
+"""The pacer on a simulated clock: even spacing, the sliding-window guard, pauses on 429."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.delivery.pacing import MARGIN, Pacer, SendLimits
+
+
+class FakeClock:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def window_counts(starts: list[float], span: float = 1.0) -> int:
+    """Return the most starts in any window of `span` seconds (one exactly `span` apart is out)."""
+    best = 0
+    for index, start in enumerate(starts):
+        best = max(best, sum(1 for other in starts[index:] if other < start + span - 1e-6))
+    return best
+
+
+async def test_sends_are_spaced_evenly_under_the_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(29.0, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(90):
+        await pacer.acquire()
+        starts.append(clock.now)
+    gaps = {round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)}
+    assert gaps == {round(1 / 29, 6)}
+    assert window_counts(starts) <= 29
+
+
+async def test_concurrent_callers_share_the_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    starts: list[float] = []
+
+    async def worker() -> None:
+        for _ in range(10):
+            await pacer.acquire()
+            starts.append(clock.now)
+
+    await asyncio.gather(*(worker() for _ in range(5)))
+    assert len(starts) == 50
+    assert window_counts(sorted(starts)) <= 10
+
+
+class StalledClock(FakeClock):
+    """Sleepers wake only when the gate opens, however late that is (a blocked loop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        target = self.now + seconds
+        await self.gate.wait()
+        self.now = max(self.now, target)
+        await asyncio.sleep(0)
+
+
+async def test_a_stall_does_not_bunch_sends_past_the_window() -> None:
+    clock = StalledClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    starts: list[float] = []
+
+    async def send() -> None:
+        await pacer.acquire()
+        starts.append(clock.now)
+
+    tasks = [asyncio.create_task(send()) for _ in range(20)]
+    await asyncio.sleep(0)  # every task has reserved its slot and sleeps
+    clock.now += 2.5  # the loop was blocked: all twenty slots are due at once
+    clock.gate.set()
+    await asyncio.gather(*tasks)
+    assert len(starts) == 20
+    assert window_counts(sorted(starts)) <= 10
+
+
+async def test_pause_holds_every_send_until_retry_after() -> None:
+    clock = FakeClock()
+    pacer = Pacer(30.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire()
+    pacer.pause(5.0)
+    assert 4.9 < pacer.paused_for <= 5.0
+    before = clock.now
+    await pacer.acquire()
+    assert clock.now - before >= 5.0
+    assert pacer.paused_for == 0
+
+
+def test_limits_keep_a_margin_and_space_groups_wider() -> None:
+    limits = SendLimits()
+    assert limits.overall_rate == 30 * MARGIN
+    assert limits.chat_interval(42) > 1.0
+    assert limits.chat_interval(-100123) > 3.0
+    assert SendLimits(paid=True).overall_rate == 1000 * MARGIN
