@@ -46,23 +46,28 @@ EDITOR_COMMANDS: Final = (
 )
 
 
+def editor_commands(t: Translator) -> list[BotCommand]:
+    """Return the reader menu followed by the editor commands, in one language."""
+    return reader_commands(t) + [
+        BotCommand(name, t.gettext(description)) for name, description in EDITOR_COMMANDS
+    ]
+
+
 async def set_editor_menus(
     bot: Bot, store: Store, catalogs: Catalogs, editor_ids: Iterable[int], default: str
 ) -> None:
     """Give each editor's private chat the reader menu plus the editor commands."""
     for editor_id in editor_ids:
         t = catalogs[await store.subscriptions.language(editor_id) or default]
-        commands = reader_commands(t) + [
-            BotCommand(name, t.gettext(description)) for name, description in EDITOR_COMMANDS
-        ]
         try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(editor_id))
+            await bot.set_my_commands(editor_commands(t), scope=BotCommandScopeChat(editor_id))
         except TelegramError as exc:
             log.warning(
                 "Could not set the editor menu of %s (has it started the bot?): %s", editor_id, exc
             )
 
 
-async def set_chat_menu(bot: Bot, chat_id: int, t: Translator) -> None:
-    """Show one chat the menu in the language it chose."""
-    await bot.set_my_commands(reader_commands(t), scope=BotCommandScopeChat(chat_id))
+async def set_chat_menu(bot: Bot, chat_id: int, t: Translator, *, editor: bool = False) -> None:
+    """Show one chat the menu in the language it chose (with the editor commands for editors)."""
+    commands = editor_commands(t) if editor else reader_commands(t)
+    await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))

@@ -191,7 +191,9 @@ async def _set_language(update: Update, context: BotContext, chat: Chat, languag
         text += " " + t.gettext("Send /subscribe to receive the weekly commentaries.")
     assert update.callback_query is not None
     await update.callback_query.edit_message_text(escape(text))
-    await menu.set_chat_menu(context.bot, chat.id, t)
+    await menu.set_chat_menu(
+        context.bot, chat.id, t, editor=chat.id in context.settings.editor_ids
+    )
 
 
 async def _toggle_topic(
