@@ -99,16 +99,24 @@ async def prune_searches(context: BotContext) -> None:
         log.info("Forgot %d stored searches", removed)
 
 
-async def post_shutdown(application: BotApplication) -> None:
-    """Close the store."""
+async def post_stop(application: BotApplication) -> None:
+    """Halt the broadcasts while the bot can still record the sends in flight.
+
+    PTB calls this after the updater and the application stop but before the bot's HTTP
+    client closes, so the runs finish their current sends and leave the rest pending.
+    """
     data = application.bot_data
     try:
         delivery = data.delivery
     except RuntimeError:
-        pass
-    else:
-        await delivery.close()
-        data.attach_delivery(None)
+        return
+    await delivery.close()
+    data.attach_delivery(None)
+
+
+async def post_shutdown(application: BotApplication) -> None:
+    """Close the store."""
+    data = application.bot_data
     try:
         store = data.store
     except RuntimeError:
@@ -183,7 +191,7 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
     end-to-end tests, which run the bot beside other coroutines.
     """
     async with application:
-        assert application.post_init is not None and application.post_shutdown is not None
+        assert application.post_init is not None
         await application.post_init(application)
         try:
             assert application.updater is not None
@@ -197,7 +205,8 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
                 await application.updater.stop()
                 await application.stop()
         finally:
-            await application.post_shutdown(application)
+            await post_stop(application)
+            await post_shutdown(application)
 
 
 def build_application(
@@ -231,6 +240,7 @@ def build_application(
         )
         .concurrent_updates(PerChatUpdateProcessor(64))
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if request is not None:

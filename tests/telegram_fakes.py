@@ -257,6 +257,7 @@ async def started_application(
 
 async def stopped(application: BotApplication) -> None:
     """Close what `started_application` opened."""
-    assert application.post_shutdown is not None
+    assert application.post_stop is not None and application.post_shutdown is not None
+    await application.post_stop(application)
     await application.post_shutdown(application)
     await application.shutdown()
