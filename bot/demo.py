@@ -27,7 +27,7 @@ DEMO_TOKEN: Final = "123456789:DEMO-token-for-the-local-stand-in"
 BOT_USERNAME: Final = "weekly_commentary_demo_bot"
 PREVIEW_CHARS: Final = 360
 
-ALES, IRYNA, EMMA = 1001, 1002, 1003
+ALES, IRYNA, EMMA, EDITOR = 1001, 1002, 1003, 1009
 CLUB = -100777
 
 
@@ -130,6 +130,10 @@ class Scene:
         for message in self.standin.messages(chat_id)[before:]:
             self._print_message("bot", message)
 
+    def print_message(self, who: str, message: SentMessage) -> None:
+        """Print one message of the bot with its buttons."""
+        self._print_message(who, message)
+
     def _print_message(self, who: str, message: SentMessage) -> None:
         text = message.text
         if len(text) > PREVIEW_CHARS:
@@ -141,11 +145,18 @@ class Scene:
             self.out("  │ buttons: " + " · ".join(f"[{label}]" for label in labels))
 
 
-async def import_sample_content(database: Path) -> int:
-    """Import and publish the sample issues; return how many files were read."""
+async def import_sample_content(database: Path, *, hold_newest: bool = False) -> int:
+    """Import and publish the sample issues; return how many files were read.
+
+    With `hold_newest` the newest week is stored unpublished, for an editor to broadcast.
+    """
     drafts = read_issue_files(sorted(SAMPLE_CONTENT_DIR.glob("*.md")))
+    newest = max(draft.week_start for draft in drafts)
+    held = [d for d in drafts if hold_newest and d.week_start == newest]
     async with await Store.open(database) as store:
-        await store.archive.save_issues(drafts, publish=True)
+        await store.archive.save_issues([d for d in drafts if d not in held], publish=True)
+        if held:
+            await store.archive.save_issues(held)
     return len(drafts)
 
 
@@ -153,18 +164,33 @@ async def play(out: Callable[[str], None] = print) -> int:
     """Play the scripted scene and print its transcript; return the exit status."""
     with tempfile.TemporaryDirectory(prefix="weekly-demo-") as tmp:
         database = Path(tmp) / "demo.sqlite3"
-        files = await import_sample_content(database)
+        files = await import_sample_content(database, hold_newest=True)
         async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
             out(f"Bot API stand-in listening on {standin.url}")
-            out(f"Imported and published {files} sample files into {database}")
-            settings = Settings(token=DEMO_TOKEN, api_url=standin.url, database_path=database)
+            out(
+                f"Imported {files} sample files into {database}; the newest week waits "
+                "unpublished for the editor"
+            )
+            settings = Settings(
+                token=DEMO_TOKEN,
+                api_url=standin.url,
+                database_path=database,
+                editor_ids=frozenset({EDITOR}),
+            )
+            standin.add_user(EDITOR, "Hanna", language_code="en")
             standin.add_user(ALES, "Aleś", language_code="be")
             standin.add_user(IRYNA, "Iryna", language_code="ru")
             standin.add_user(EMMA, "Emma", language_code="en")
             standin.add_group(
                 CLUB, "Minsk readers' club", type="supergroup", admins=[EMMA], members=[IRYNA]
             )
-            names = {ALES: "Aleś", IRYNA: "Iryna", EMMA: "Emma", CLUB: "Minsk readers' club"}
+            names = {
+                ALES: "Aleś",
+                IRYNA: "Iryna",
+                EMMA: "Emma",
+                EDITOR: "Hanna (editor)",
+                CLUB: "Minsk readers' club",
+            }
             async with running(build_application(settings)) as application:
                 scene = Scene(standin, application, names, out)
                 await act(scene)
@@ -201,3 +227,20 @@ async def act(scene: Scene) -> None:
     await scene.say(CLUB, EMMA, f"/subscribe@{BOT_USERNAME}")
     await scene.press(CLUB, EMMA, "English")
     await scene.say(CLUB, EMMA, f"/latest@{BOT_USERNAME}")
+
+    await scene.say(EDITOR, EDITOR, "/broadcast")
+    await scene.press(EDITOR, EDITOR, "September 21")
+    await scene.press(EDITOR, EDITOR, "Preview: Беларуская")
+    await scene.press(EDITOR, EDITOR, "Send now")
+    before = {chat: len(scene.standin.messages(chat)) for chat in (ALES, IRYNA, EMMA, CLUB)}
+    await scene.press(EDITOR, EDITOR, "Yes, send now")
+    delivery = scene.application.bot_data.delivery
+    for broadcast_id in delivery.running:
+        await delivery.wait(broadcast_id)
+    await scene.settle()
+    report = scene.standin.messages(EDITOR)[-1]
+    scene.print_message("bot replaces its progress message with the report", report)
+    for chat, count in before.items():
+        got = scene.standin.messages(chat)[count:]
+        first = got[0].text.splitlines()[0] if got else "nothing (unsubscribed)"
+        scene.out(f"  {scene.names[chat]}: {len(got)} new message(s); the first: {first}")
