@@ -170,10 +170,20 @@ class EditorReporter:
         t = await self.translator(broadcast)
         reasons = await self._store.broadcasts.failure_reasons(broadcast.id)
         text = final_text(t, broadcast, progress, reasons)
-        if broadcast.progress_message_id is None:
-            await self._bot.send_message(broadcast.editor_chat_id, text)
-        else:
-            await self._edit(broadcast, text, None)
+        if broadcast.progress_message_id is not None:
+            try:
+                await self._edit(broadcast, text, None)
+            except BadRequest as exc:
+                # Deleted or too old to edit: the report must still reach the editor.
+                log.info(
+                    "Could not edit the progress message of broadcast %s (%s); sending the "
+                    "report anew",
+                    broadcast.id,
+                    exc.message,
+                )
+            else:
+                return
+        await self._bot.send_message(broadcast.editor_chat_id, text)
 
     async def _edit(
         self, broadcast: Broadcast, text: str, markup: InlineKeyboardMarkup | None

@@ -19,7 +19,7 @@ from telegram.ext import JobQueue
 from bot import editor_reports
 from bot.config import WeeklySlot
 from bot.context import BotContext
-from bot.storage import Broadcast, BroadcastStatus, Store
+from bot.storage import Broadcast, BroadcastKind, BroadcastStatus, Store
 from bot.telegram_html import escape
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,15 @@ async def start_with_progress(context: BotContext, broadcast_id: int) -> None:
     store = context.bot_data.store
     broadcast = await store.broadcasts.get(broadcast_id)
     if broadcast is None or broadcast.status is not BroadcastStatus.SCHEDULED:
+        return
+    if broadcast.kind is BroadcastKind.ISSUE and await store.broadcasts.last_delivery(
+        broadcast.issue.id
+    ):
+        # Another broadcast of the issue started first: never deliver an issue twice.
+        await store.broadcasts.cancel_scheduled(broadcast_id)
+        log.warning(
+            "Broadcast %s cancelled: issue %s was already sent", broadcast_id, broadcast.issue.id
+        )
         return
     language = await store.subscriptions.language(broadcast.editor_chat_id)
     t = context.bot_data.catalogs[language or context.bot_data.settings.default_language]

@@ -180,9 +180,26 @@ async def _issue_card(
     await message.chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
+async def _still_sending(context: BotContext, issue_id: int) -> bool:
+    """Tell whether a broadcast of the issue (the issue itself or a correction) is running."""
+    running = await context.store.broadcasts.with_status(BroadcastStatus.SENDING)
+    return any(broadcast.issue.id == issue_id for broadcast in running)
+
+
 async def _offer_correction(
     message: Message, context: BotContext, t: Translator, issue: IssueInfo, draft: IssueDraft
 ) -> None:
+    if await _still_sending(context, issue.id):
+        # Messages not sent yet would go out with the old text and never be edited.
+        await message.reply_text(
+            escape(
+                t.gettext(
+                    "The issue of {week} is still being sent; send the corrected file again "
+                    "after the final report."
+                ).format(week=t.format_week(issue.week_start, issue.week_end))
+            )
+        )
+        return
     try:
         plan = await plan_correction(context.store, context.catalogs, issue.id, draft)
     except CorrectionRefused as exc:
@@ -372,10 +389,21 @@ async def _send_now(update: Update, context: BotContext, t: Translator, issue_id
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
+    await _drop_schedules(context, issue_id)
     broadcast_id = await context.store.broadcasts.create(
         issue_id, editor_id=user.id, editor_chat_id=chat.id
     )
     await start_with_progress(context, broadcast_id)
+
+
+async def _drop_schedules(context: BotContext, issue_id: int) -> None:
+    """Cancel the scheduled broadcasts of an issue: sending or scheduling it replaces them."""
+    broadcasts = context.store.broadcasts
+    for planned in await broadcasts.with_status(BroadcastStatus.SCHEDULED):
+        if planned.issue.id == issue_id and planned.kind is BroadcastKind.ISSUE:
+            if await broadcasts.cancel_scheduled(planned.id):
+                log.info("Broadcast %s replaced by a newer one of issue %s", planned.id, issue_id)
+            unschedule_broadcast(context.job_queue, planned.id)
 
 
 async def _ask_time(update: Update, context: BotContext, t: Translator, issue_id: int) -> None:
@@ -452,6 +480,9 @@ async def _schedule(
             escape(t.gettext("This list has expired. Send the command again."))
         )
         return
+    if context.chat_data is not None:
+        context.chat_data.pop(AWAITING_TIME, None)
+    await _drop_schedules(context, issue_id)
     broadcast_id = await context.store.broadcasts.create(
         issue_id, editor_id=editor_id, editor_chat_id=message.chat.id, scheduled_at=when
     )
@@ -478,19 +509,25 @@ async def _apply_correction(
     assert query is not None and user is not None and chat is not None
     assert context.chat_data is not None
     draft = context.chat_data.pop(PENDING_CORRECTION, None)
-    if draft is None:
+    issue = await context.store.archive.issue_info(issue_id)
+    if (
+        draft is None
+        or issue is None
+        or draft.week_start != issue.week_start
+        or await _still_sending(context, issue_id)
+    ):
         await _expired(update, t)
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await context.store.archive.save_issues([draft])
     try:
-        plan = await plan_correction(context.store, context.catalogs, issue_id)
+        plan = await plan_correction(context.store, context.catalogs, issue_id, draft)
     except CorrectionRefused as exc:
         await chat.send_message(
             escape(t.gettext("This correction cannot be applied: {reason}.").format(reason=exc))
         )
         return
+    await context.store.archive.save_issues([draft])
     broadcast_id = await context.store.broadcasts.create(
         issue_id, editor_id=user.id, editor_chat_id=chat.id, kind=BroadcastKind.CORRECTION
     )

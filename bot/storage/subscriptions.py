@@ -143,6 +143,12 @@ class Subscriptions:
                 "WHERE chat_id = ?",
                 (new_chat_id, utcnow(), old_chat_id),
             )
+            # What a running broadcast still has to send follows the group to its new id.
+            await conn.execute(
+                "UPDATE outbox SET chat_id = ? WHERE chat_id = ? "
+                "AND status IN ('pending', 'sending')",
+                (new_chat_id, old_chat_id),
+            )
             if cur.rowcount:
                 await _event(conn, new_chat_id, f"migrated from {old_chat_id}", None, utcnow())
             return cur.rowcount > 0
