@@ -204,7 +204,11 @@ async def _offer_correction(
         plan = await plan_correction(context.store, context.catalogs, issue.id, draft)
     except CorrectionRefused as exc:
         await message.reply_text(
-            escape(t.gettext("This correction cannot be applied: {reason}.").format(reason=exc))
+            escape(
+                t.gettext("This correction cannot be applied: {reason}.").format(
+                    reason=t.gettext(exc.reason).format(**exc.details)
+                )
+            )
         )
         return
     week = t.format_week(issue.week_start, issue.week_end)
@@ -350,6 +354,14 @@ async def _preview(
         await chat.send_message(rendered.text)
 
 
+async def _refuse_sent(update: Update, t: Translator) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(
+        t.gettext("This issue was already sent; upload a corrected file to fix it."),
+        show_alert=True,
+    )
+
+
 async def _already_sent(context: BotContext, issue_id: int) -> bool:
     return await context.store.broadcasts.last_delivery(issue_id) is not None
 
@@ -358,8 +370,11 @@ async def _confirm_send(update: Update, context: BotContext, t: Translator, issu
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     issue = await context.store.archive.issue_info(issue_id)
-    if issue is None or await _already_sent(context, issue_id):
+    if issue is None:
         await _expired(update, t)
+        return
+    if await _already_sent(context, issue_id):
+        await _refuse_sent(update, t)
         return
     await query.answer()
     chats = sum((await context.store.subscriptions.count_active()).values())
@@ -384,8 +399,11 @@ async def _send_now(update: Update, context: BotContext, t: Translator, issue_id
     user, chat = update.effective_user, update.effective_chat
     assert query is not None and user is not None and chat is not None
     issue = await context.store.archive.issue_info(issue_id)
-    if issue is None or await _already_sent(context, issue_id):
+    if issue is None:
         await _expired(update, t)
+        return
+    if await _already_sent(context, issue_id):
+        await _refuse_sent(update, t)
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
@@ -471,7 +489,9 @@ async def _schedule(
     when: datetime,
 ) -> None:
     if when <= datetime.now(when.tzinfo) + timedelta(seconds=30):
-        await message.chat.send_message(escape(t.gettext("That time has already passed.")))
+        await message.chat.send_message(
+            escape(t.gettext("Pick a time at least a minute from now."))
+        )
         return
     if await context.store.archive.issue_info(issue_id) is None or await _already_sent(
         context, issue_id
@@ -524,7 +544,11 @@ async def _apply_correction(
         plan = await plan_correction(context.store, context.catalogs, issue_id, draft)
     except CorrectionRefused as exc:
         await chat.send_message(
-            escape(t.gettext("This correction cannot be applied: {reason}.").format(reason=exc))
+            escape(
+                t.gettext("This correction cannot be applied: {reason}.").format(
+                    reason=t.gettext(exc.reason).format(**exc.details)
+                )
+            )
         )
         return
     await context.store.archive.save_issues([draft])
@@ -543,15 +567,32 @@ async def _apply_correction(
 
 
 async def scheduled_command(update: Update, context: BotContext) -> None:
-    """List the scheduled broadcasts with a button to cancel each."""
+    """List the running broadcasts (with Stop) and the scheduled ones (with Cancel)."""
     t = await editor_translator(update, context)
     if t is None:
         return
     chat = update.effective_chat
     assert chat is not None
-    planned = await context.store.broadcasts.with_status(BroadcastStatus.SCHEDULED)
+    broadcasts = context.store.broadcasts
+    running = await broadcasts.with_status(BroadcastStatus.SENDING)
+    for broadcast in running:
+        progress = context.bot_data.delivery.progress(broadcast.id)
+        done, total = (progress.done, progress.total) if progress else (0, 0)
+        text = t.gettext("Sending now: the issue of {week}, {done} of {total} messages").format(
+            week=t.format_week(broadcast.issue.week_start, broadcast.issue.week_end),
+            done=t.format_number(done),
+            total=t.format_number(total),
+        )
+        await chat.send_message(
+            escape(text),
+            reply_markup=InlineKeyboardMarkup(
+                [[_button(t.gettext("Stop"), callbacks.Stop(broadcast.id))]]
+            ),
+        )
+    planned = await broadcasts.with_status(BroadcastStatus.SCHEDULED)
     if not planned:
-        await chat.send_message(escape(t.gettext("No broadcast is scheduled.")))
+        if not running:
+            await chat.send_message(escape(t.gettext("No broadcast is scheduled.")))
         return
     zone = context.settings.timezone
     for broadcast in planned:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -11,12 +12,26 @@ from telegram.error import BadRequest, Forbidden
 from bot import callbacks, render
 from bot.content import LANGUAGES
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import LANGUAGE_NAMES, N_
 from bot.storage import DeliveryStatus
 from bot.telegram_html import escape
 from handlers.editor import editor_translator
 
 log = logging.getLogger(__name__)
+
+CHAT_KINDS: Final = {
+    "private": N_("private chats"),
+    "group": N_("groups"),
+    "supergroup": N_("supergroups"),
+    "channel": N_("channels"),
+}
+BROADCAST_KINDS: Final = {"issue": N_("issue"), "correction": N_("correction")}
+BROADCAST_STATES: Final = {
+    "scheduled": N_("scheduled"),
+    "sending": N_("sending"),
+    "done": N_("delivered"),
+    "cancelled": N_("stopped"),
+}
 
 STATS_WEEKS = 8
 RECENT_BROADCASTS = 5
@@ -34,7 +49,10 @@ async def stats_command(update: Update, context: BotContext) -> None:
     lines = [render.bold(t.gettext("Subscribers"))]
     for language in LANGUAGES:
         kinds = {kind: n for (lang, kind), n in by_kind.items() if lang == language}
-        detail = ", ".join(f"{kind} {t.format_number(n)}" for kind, n in sorted(kinds.items()))
+        detail = ", ".join(
+            f"{t.gettext(CHAT_KINDS.get(kind, kind))} {t.format_number(n)}"
+            for kind, n in sorted(kinds.items())
+        )
         total = t.format_number(sum(kinds.values()))
         lines.append(
             escape(f"{LANGUAGE_NAMES[language]}: {total}" + (f" ({detail})" if detail else ""))
@@ -60,8 +78,8 @@ async def stats_command(update: Update, context: BotContext) -> None:
                     "{week} ({kind}, {status}): sent {sent}, failed {failed}, skipped {skipped}"
                 ).format(
                     week=t.format_week(broadcast.issue.week_start, broadcast.issue.week_end),
-                    kind=broadcast.kind.value,
-                    status=broadcast.status.value,
+                    kind=t.gettext(BROADCAST_KINDS[broadcast.kind.value]),
+                    status=t.gettext(BROADCAST_STATES[broadcast.status.value]),
                     sent=t.format_number(sent),
                     failed=t.format_number(failed),
                     skipped=t.format_number(skipped),

@@ -170,7 +170,8 @@ async def test_uploaded_issue_previews_exactly_what_readers_then_receive(
 
         # Sent once: the card's buttons do not send it again.
         answer, new = await desk.press_data(f"ei:go:{broadcast.issue.id}", force=True)
-        assert answer == "This list has expired. Send the command again." and new == []
+        assert answer == "This issue was already sent; upload a corrected file to fix it."
+        assert new == []
         offer = await desk.say("/broadcast")
         assert offer[-1].buttons == []
 
@@ -293,7 +294,7 @@ async def test_schedule_from_the_card_list_it_and_cancel_it(
         # Too soon to be worth scheduling.
         soon = int((datetime.now(UTC) + timedelta(seconds=5)).timestamp())
         _, said = await desk.press_data(f"at:{issue.id}:{soon}", force=True)
-        assert [m.text for m in said] == ["That time has already passed."]
+        assert [m.text for m in said] == ["Pick a time at least a minute from now."]
 
         _, said = await desk.press_data(choices[0])
         assert said[-1].text.startswith("Scheduled for ")

@@ -6,12 +6,20 @@ from dataclasses import dataclass
 
 from bot.content import IssueDraft
 from bot.delivery.compose import render_issue
-from bot.i18n import Catalogs
+from bot.i18n import N_, Catalogs
 from bot.storage import Broadcast, RenderedMessage, Store
 
 
 class CorrectionRefused(Exception):
-    """Raised when a corrected file cannot be applied by editing delivered messages."""
+    """Raised when a corrected file cannot be applied by editing delivered messages.
+
+    `reason` is a message marked for translation; `details` fill its placeholders.
+    """
+
+    def __init__(self, reason: str, **details: str) -> None:
+        super().__init__(reason.format(**details))
+        self.reason = reason
+        self.details = details
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +59,14 @@ async def plan_correction(
     """
     source = await store.broadcasts.last_delivery(issue_id)
     if source is None:
-        raise CorrectionRefused("the issue has not been broadcast yet")
+        raise CorrectionRefused(N_("the issue has not been broadcast yet"))
     known = await store.archive.commentary_ids(issue_id)
     if draft is not None:
         unknown = sorted({c.key for c in draft.commentaries} - set(known))
         if unknown:
             raise CorrectionRefused(
-                "the file adds commentaries that were not delivered: " + ", ".join(unknown)
+                N_("the file adds commentaries that were not delivered: {keys}"),
+                keys=", ".join(unknown),
             )
     fresh = await render_issue(store, catalogs, issue_id, override=draft)
     current = await delivered_texts(store, source)
@@ -65,8 +74,10 @@ async def plan_correction(
     current_keys = {key: m.commentary_id for key, m in current.items()}
     if fresh_keys != current_keys:
         raise CorrectionRefused(
-            "the corrected text splits into a different number of messages than was "
-            "delivered; keep the length close to the original, or send it as a new issue"
+            N_(
+                "the corrected text splits into a different number of messages than was "
+                "delivered; keep the length close to the original, or send it as a new issue"
+            )
         )
     changed = tuple(m for m in fresh if current[(m.language, m.seq)].text != m.text)
     return CorrectionPlan(source=source, changed=changed)
