@@ -493,11 +493,11 @@ async def test_stats_and_mirror_channels(standin: BotApiStandIn, database: Path)
         assert desk.received(CHANNEL) == expected["be"]
 
         stats = (await desk.say("/stats"))[-1].text
-        assert "Беларуская: 4 (channel 1, private 3)" in stats
-        assert "Русский: 2 (private 2)" in stats
-        assert "English: 2 (private 2)" in stats
+        assert "Беларуская: 4 (channels 1, private chats 3)" in stats
+        assert "Русский: 2 (private chats 2)" in stats
+        assert "English: 2 (private chats 2)" in stats
         assert (
-            f"{NEWEST_LABEL} (issue, done): sent {4 * 4 + 2 * 4 + 2 * 4}, failed 0, skipped 0"
+            f"{NEWEST_LABEL} (issue, delivered): sent {4 * 4 + 2 * 4 + 2 * 4}, failed 0, skipped 0"
             in stats
         )
 
@@ -508,7 +508,7 @@ async def test_stats_and_mirror_channels(standin: BotApiStandIn, database: Path)
         said = await desk.say("/channels")
         assert said[-1].text.startswith("No channel mirrors the broadcasts.")
         stats = (await desk.say("/stats"))[-1].text
-        assert "Беларуская: 3 (private 3)" in stats
+        assert "Беларуская: 3 (private chats 3)" in stats
 
 
 async def test_a_correction_waits_until_the_issue_is_no_longer_being_sent(
