@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Update
+from telegram import CallbackQuery, Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import BotContext
@@ -27,6 +27,13 @@ async def chat_language(update: Update, context: BotContext) -> str:
 async def translator(update: Update, context: BotContext) -> Translator:
     """Return the translator for the chat the update comes from."""
     return context.catalogs[await chat_language(update, context)]
+
+
+async def answer_expired(query: CallbackQuery, t: Translator) -> None:
+    """Answer a button that points at nothing any more, or never did."""
+    await query.answer(
+        t.gettext("This list has expired. Send the command again."), show_alert=True
+    )
 
 
 def chat_title(chat: Chat) -> str | None:

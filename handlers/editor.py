@@ -26,7 +26,7 @@ from bot.scheduling import (
 )
 from bot.storage import BroadcastKind, BroadcastStatus, IssueInfo, StorageError
 from bot.telegram_html import escape, truncate_html
-from handlers.common import translator
+from handlers.common import answer_expired, translator
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,12 @@ async def _still_sending(context: BotContext, issue_id: int) -> bool:
     return any(broadcast.issue.id == issue_id for broadcast in running)
 
 
+def _refusal(t: Translator, exc: CorrectionRefused) -> str:
+    """Say, in the editor's language, why a correction cannot be applied."""
+    reason = t.gettext(exc.reason).format(**exc.details)
+    return escape(t.gettext("This correction cannot be applied: {reason}.").format(reason=reason))
+
+
 async def _offer_correction(
     message: Message, context: BotContext, t: Translator, issue: IssueInfo, draft: IssueDraft
 ) -> None:
@@ -203,13 +209,7 @@ async def _offer_correction(
     try:
         plan = await plan_correction(context.store, context.catalogs, issue.id, draft)
     except CorrectionRefused as exc:
-        await message.reply_text(
-            escape(
-                t.gettext("This correction cannot be applied: {reason}.").format(
-                    reason=t.gettext(exc.reason).format(**exc.details)
-                )
-            )
-        )
+        await message.reply_text(_refusal(t, exc))
         return
     week = t.format_week(issue.week_start, issue.week_end)
     if not plan.changed:
@@ -321,9 +321,7 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
 
 async def _expired(update: Update, t: Translator) -> None:
     assert update.callback_query is not None
-    await update.callback_query.answer(
-        t.gettext("This list has expired. Send the command again."), show_alert=True
-    )
+    await answer_expired(update.callback_query, t)
 
 
 async def _preview(
@@ -543,13 +541,7 @@ async def _apply_correction(
     try:
         plan = await plan_correction(context.store, context.catalogs, issue_id, draft)
     except CorrectionRefused as exc:
-        await chat.send_message(
-            escape(
-                t.gettext("This correction cannot be applied: {reason}.").format(
-                    reason=t.gettext(exc.reason).format(**exc.details)
-                )
-            )
-        )
+        await chat.send_message(_refusal(t, exc))
         return
     await context.store.archive.save_issues([draft])
     broadcast_id = await context.store.broadcasts.create(

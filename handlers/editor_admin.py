@@ -15,6 +15,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, N_
 from bot.storage import DeliveryStatus
 from bot.telegram_html import escape
+from handlers.common import answer_expired
 from handlers.editor import editor_translator
 
 log = logging.getLogger(__name__)
@@ -179,9 +180,7 @@ async def channel_button(update: Update, context: BotContext) -> None:
     assert query is not None and update.effective_chat is not None
     action = callbacks.parse(query.data)
     if not isinstance(action, callbacks.RemoveChannel):
-        await query.answer(
-            t.gettext("This list has expired. Send the command again."), show_alert=True
-        )
+        await answer_expired(query, t)
         return
     await query.answer()
     removed = await context.store.subscriptions.unsubscribe(action.chat_id)

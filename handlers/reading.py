@@ -10,7 +10,7 @@ from bot.context import BotContext
 from bot.i18n import Translator
 from bot.storage import CommentaryView, Page, Topic
 from bot.telegram_html import escape
-from handlers.common import translator
+from handlers.common import answer_expired, translator
 
 PAGE_SIZE = 5
 
@@ -124,12 +124,6 @@ def _search_title(t: Translator, query: str) -> str:
     return t.gettext("Search: {query}").format(query=query.strip())
 
 
-async def _expired(query: CallbackQuery, t: Translator) -> None:
-    await query.answer(
-        t.gettext("This list has expired. Send the command again."), show_alert=True
-    )
-
-
 async def _show_page(
     query: CallbackQuery,
     title: str,
@@ -157,33 +151,33 @@ async def reading_button(update: Update, context: BotContext) -> None:
         case callbacks.ArchivePage(topic_key, number):
             topic = await archive.topic(topic_key, t.language)
             if topic is None:
-                await _expired(query, t)
+                await answer_expired(query, t)
                 return
             page = await archive.topic_page(topic_key, t.language, page=number, per_page=PAGE_SIZE)
             if not page.items:
-                await _expired(query, t)
+                await answer_expired(query, t)
                 return
             markup = keyboards.page(page, lambda n: callbacks.ArchivePage(topic_key, n))
             await _show_page(query, topic.name, page, markup, t)
         case callbacks.SearchPage(search_id, number):
             stored = await archive.recalled_search(search_id)
             if stored is None:
-                await _expired(query, t)
+                await answer_expired(query, t)
                 return
             text, language = stored
             page = await archive.search(text, language, page=number, per_page=PAGE_SIZE)
             if not page.items:
-                await _expired(query, t)
+                await answer_expired(query, t)
                 return
             markup = keyboards.page(page, lambda n: callbacks.SearchPage(search_id, n))
             await _show_page(query, _search_title(t, text), page, markup, t)
         case callbacks.Read(commentary_id):
             view = await archive.commentary(commentary_id, t.language)
             if view is None:
-                await _expired(query, t)
+                await answer_expired(query, t)
                 return
             await query.answer()
             for part in render.commentary_messages(view, t):
                 await chat.send_message(part)
         case _:
-            await _expired(query, t)
+            await answer_expired(query, t)

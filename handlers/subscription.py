@@ -11,7 +11,7 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import SubscribeOutcome
 from bot.telegram_html import escape
-from handlers.common import chat_title, may_manage_subscription, translator
+from handlers.common import answer_expired, chat_title, may_manage_subscription, translator
 
 log = logging.getLogger(__name__)
 
@@ -146,12 +146,6 @@ async def unsubscribe_command(update: Update, context: BotContext) -> None:
     await chat.send_message(escape(text))
 
 
-async def _expired(query: CallbackQuery, t: Translator) -> None:
-    await query.answer(
-        t.gettext("This list has expired. Send the command again."), show_alert=True
-    )
-
-
 async def subscription_button(update: Update, context: BotContext) -> None:
     """Handle the language and topic buttons of the subscription dialogs."""
     query = update.callback_query
@@ -174,7 +168,7 @@ async def subscription_button(update: Update, context: BotContext) -> None:
         case callbacks.TopicsDone():
             await _topics_done(query, context, chat, t)
         case _:
-            await _expired(query, t)
+            await answer_expired(query, t)
 
 
 async def _set_language(update: Update, context: BotContext, chat: Chat, language: str) -> None:
@@ -203,7 +197,7 @@ async def _toggle_topic(
     topics = await context.store.archive.topics(t.language)
     known = {topic.key for topic in topics}
     if record is None or not record.subscribed or (topic_key and topic_key not in known):
-        await _expired(query, t)
+        await answer_expired(query, t)
         return
     chosen: frozenset[str] | None
     if topic_key is None:
@@ -226,7 +220,7 @@ async def _topics_done(
 ) -> None:
     record = await context.store.subscriptions.get(chat.id)
     if record is None or not record.subscribed:
-        await _expired(query, t)
+        await answer_expired(query, t)
         return
     await query.answer()
     names = [
