@@ -36,14 +36,14 @@ def audience_text(
         )
         have = versions.get(language, 0)
         if have == commentaries:
-            note = t.gettext("all commentaries in this language")
+            note = t.gettext("every commentary has a version in this language")
         elif have == 0:
             note = t.gettext("no version in this language: readers get another language")
         else:
             missing = commentaries - have
             note = t.ngettext(
-                "{count} commentary falls back to another language",
-                "{count} commentaries fall back to another language",
+                "{count} commentary will be sent in another language",
+                "{count} commentaries will be sent in another language",
                 missing,
             ).format(count=t.format_number(missing))
         lines.append(escape(f"{LANGUAGE_NAMES[language]}: {chats}; {note}"))

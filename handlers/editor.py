@@ -102,7 +102,11 @@ async def upload(update: Update, context: BotContext) -> None:
     name = document.file_name or "upload.md"
     if (document.file_size or 0) > MAX_UPLOAD_BYTES:
         await message.reply_text(
-            escape(t.gettext("{file} is too large for an issue file.").format(file=name))
+            escape(
+                t.gettext("{file} is larger than 1 MB, the limit for an issue file.").format(
+                    file=name
+                )
+            )
         )
         return
     content = await (await document.get_file()).download_as_bytearray()
@@ -225,7 +229,7 @@ async def _offer_correction(
     context.chat_data[PENDING_CORRECTION] = draft
     lines = [
         render.bold(t.gettext("Correction of the issue of {week}").format(week=week)),
-        escape(t.gettext("Delivered messages that will be edited in place:")),
+        escape(t.gettext("Delivered messages that will be edited (not sent again):")),
     ]
     lines += [
         escape(
@@ -286,7 +290,7 @@ async def editor_button(update: Update, context: BotContext) -> None:
             context.chat_data.pop(PENDING_CORRECTION, None)
             await query.edit_message_reply_markup(None)
             await message.chat.send_message(
-                escape(t.gettext("Cancelled. Nothing was sent; the issue stays stored."))
+                escape(t.gettext("Cancelled. Nothing was sent or changed."))
             )
         case callbacks.EditIssue("fix", issue_id):
             await _apply_correction(update, context, t, issue_id)
@@ -304,7 +308,9 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
     match callbacks.parse(query.data):
         case callbacks.Stop(broadcast_id):
             if context.bot_data.delivery.stop(broadcast_id):
-                await query.answer(t.gettext("Stopping: what was sent stays sent."))
+                await query.answer(
+                    t.gettext("Stopping. Messages already sent stay with the readers.")
+                )
             else:
                 await query.answer(t.gettext("This broadcast is not running."), show_alert=True)
         case callbacks.Unschedule(broadcast_id):
@@ -510,7 +516,10 @@ async def _schedule(
     local = when.astimezone(context.settings.timezone)
     await message.chat.send_message(
         escape(
-            t.gettext("Scheduled for {date} at {time} ({zone}). /scheduled lists them.").format(
+            t.gettext(
+                "Scheduled for {date} at {time} ({zone}). "
+                "/scheduled lists all scheduled broadcasts."
+            ).format(
                 date=t.format_date(local.date()),
                 time=f"{local:%H:%M}",
                 zone=str(context.settings.timezone),

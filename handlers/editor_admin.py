@@ -114,7 +114,9 @@ async def channels_command(update: Update, context: BotContext) -> None:
     rows = [
         [
             InlineKeyboardButton(
-                t.gettext("Remove {channel}").format(channel=channel.title or channel.chat_id),
+                t.gettext("Stop mirroring to {channel}").format(
+                    channel=channel.title or channel.chat_id
+                ),
                 callback_data=callbacks.encode(callbacks.RemoveChannel(channel.chat_id)),
             )
         ]

@@ -148,8 +148,8 @@ async def test_uploaded_issue_previews_exactly_what_readers_then_receive(
             assert replies[0].text.startswith("Stored the ")
             assert replies[-1].text.startswith(f"Issue of {NEWEST_LABEL}")
         card = replies[-1].text
-        assert "Беларуская: 2 chats; 1 commentary falls back to another language" in card
-        assert "English: 2 chats; all commentaries in this language" in card
+        assert "Беларуская: 2 chats; 1 commentary will be sent in another language" in card
+        assert "English: 2 chats; every commentary has a version in this language" in card
 
         previews: dict[str, list[str]] = {}
         for language, label in (("be", "Беларуская"), ("ru", "Русский"), ("en", "English")):
@@ -186,7 +186,7 @@ async def test_cancel_before_sending_sends_nothing(standin: BotApiStandIn, datab
         confirm = await desk.press("Send now")
         assert confirm[-1].text == f"Send the issue of {NEWEST_LABEL} to 6 chats now?"
         said = await desk.press("Cancel")
-        assert [m.text for m in said] == ["Cancelled. Nothing was sent; the issue stays stored."]
+        assert [m.text for m in said] == ["Cancelled. Nothing was sent or changed."]
         assert confirm[-1].buttons == []  # the question's buttons are gone
 
         assert await desk.store.broadcasts.recent(5) == []
@@ -209,7 +209,7 @@ async def test_stop_keeps_what_was_sent_and_cancels_the_rest(
         await standin.wait_for(lambda: standin.stats.messages_sent >= 60, timeout=10)
         await desk.scene.press(EDITOR, EDITOR, "Stop")
         answers = standin.callback_answers()
-        assert answers[-1].text == "Stopping: what was sent stays sent."
+        assert answers[-1].text == "Stopping. Messages already sent stay with the readers."
         broadcast = await desk.finish(broadcast.id)
 
         assert broadcast.status is BroadcastStatus.CANCELLED
@@ -428,8 +428,8 @@ async def test_a_correction_that_changes_the_number_of_parts_is_refused(
         said = await desk.upload(name, longer)
         assert [m.text for m in said] == [
             "This correction cannot be applied: the corrected text splits into a different "
-            "number of messages than was delivered; keep the length close to the original, "
-            "or send it as a new issue."
+            "number of messages than was delivered; shorten or lengthen it so that it splits "
+            "as before."
         ]
         extra = content.decode() + (
             "\n# A late addition\nkey: late-addition-2026-09\ntopic: economy\n"
@@ -486,7 +486,7 @@ async def test_stats_and_mirror_channels(standin: BotApiStandIn, database: Path)
 
         listed = await desk.say("/channels")
         assert "Mirror in Belarusian — Беларуская" in listed[-1].text
-        assert [b["text"] for b in listed[-1].buttons] == ["Remove Mirror in Belarusian"]
+        assert [b["text"] for b in listed[-1].buttons] == ["Stop mirroring to Mirror in Belarusian"]
 
         broadcast = await desk.finish((await desk.send_newest()).id)
         expected = await desk.expected_html(broadcast.id)
@@ -501,7 +501,7 @@ async def test_stats_and_mirror_channels(standin: BotApiStandIn, database: Path)
             in stats
         )
 
-        said = await desk.press("Remove Mirror in Belarusian")
+        said = await desk.press("Stop mirroring to Mirror in Belarusian")
         assert [m.text for m in said] == ["The channel no longer receives broadcasts."]
         channel = await desk.store.subscriptions.get(CHANNEL)
         assert channel is not None and channel.status is ChatStatus.UNSUBSCRIBED

@@ -76,7 +76,7 @@ async def plan_correction(
         raise CorrectionRefused(
             N_(
                 "the corrected text splits into a different number of messages than was "
-                "delivered; keep the length close to the original, or send it as a new issue"
+                "delivered; shorten or lengthen it so that it splits as before"
             )
         )
     changed = tuple(m for m in fresh if current[(m.language, m.seq)].text != m.text)
