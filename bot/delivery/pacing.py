@@ -78,14 +78,24 @@ class Pacer:
             self._next = slot + self._interval
             if slot > now:
                 await self._sleep(slot - now)
-                now = self._clock()
+            if await self._take_slot():
+                return
+            # A 429 arrived while this send waited: it gets a slot after the pause.
+
+    async def _take_slot(self) -> bool:
+        """Start now, or as soon as the 1 s window has room; False if a 429 paused sends.
+
+        Waiting here keeps the slot's turn: a send that went back for a fresh slot would
+        leave its own slot unused, and the sends would fall well under the rate.
+        """
+        while True:
+            now = self._clock()
             if now < self._paused_until:
-                continue  # a 429 arrived while this send waited
-            while self._starts and self._starts[0] <= now - 1.0 + 1e-6:
+                return False
+            while self._starts and self._starts[0] <= now - 1.0:
                 self._starts.popleft()
-            if len(self._starts) >= self._capacity:
-                # An event-loop stall bunched the slots: wait for the window to slide.
-                self._next = max(self._next, self._starts[0] + 1.0)
-                continue
-            self._starts.append(now)
-            return
+            if len(self._starts) < self._capacity:
+                self._starts.append(now)
+                return True
+            # An event-loop stall bunched the slots: wait for the window to slide.
+            await self._sleep(self._starts[0] + 1.0 - now)

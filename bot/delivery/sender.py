@@ -16,7 +16,9 @@ What each answer means:
 Crash safety: a row is 'sending' from just before it is handed to Telegram until its
 outcome is recorded; outcomes are recorded in small batches. After a crash the rows
 still 'sending' are sent again, so a recipient may get a message twice only if it was
-one of at most 2 x `concurrency` rows in flight or awaiting its record at the crash.
+one of at most 2 x `concurrency` rows in flight or awaiting its record at the crash: a
+worker hands a row to Telegram only while fewer than `concurrency` outcomes await their
+record, however slow the database is.
 """
 
 from __future__ import annotations
@@ -138,7 +140,11 @@ class BroadcastRun:
         self._clock = clock
         self._queue: asyncio.Queue[OutboxItem | None] = asyncio.Queue(maxsize=concurrency * 4)
         self._results: list[DeliveryResult] = []
+        self._writing = 0
+        """Outcomes in the batch being written now."""
         self._flushed = asyncio.Event()
+        self._recorded = asyncio.Event()
+        self._sending_done = False
         self._stopping = False
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._chat_users: Counter[int] = Counter()
@@ -147,6 +153,8 @@ class BroadcastRun:
         self._unsent: list[OutboxItem] = []
         self._moved: dict[int, int] = {}
         self.recovered_in_flight = 0
+        # Sends already paced here are told to skip the bot's own rate limiter, if it has one.
+        self._rate_limit_args = BROADCAST if bot.rate_limiter is not None else None
 
     def stop(self) -> None:
         """Stop after the sends in flight; the rest stays unsent."""
@@ -173,7 +181,9 @@ class BroadcastRun:
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
-            flusher.cancel()
+            # Not cancelled: a write cut off inside its transaction would leave it open.
+            self._sending_done = True
+            self._flushed.set()
             await asyncio.gather(flusher, return_exceptions=True)
             while not self._queue.empty():
                 item = self._queue.get_nowait()
@@ -235,10 +245,16 @@ class BroadcastRun:
             self._chat_users[chat_id] += 1
             try:
                 async with lock:
+                    await self._room_to_record()
                     if self._stopping:
                         self._unsent.append(item)
                         continue
-                    outcome = await self._deliver(item)
+                    try:
+                        outcome = await self._deliver(item)
+                    except Exception as exc:
+                        # A bug or a broken database must not make a row vanish unrecorded.
+                        log.exception("Broadcast %s: row %s failed", self.broadcast_id, item.id)
+                        outcome = _Outcome(DeliveryStatus.FAILED, item.attempts, error=repr(exc))
                     self._finish(item, outcome)
             finally:
                 self._chat_users[chat_id] -= 1
@@ -298,7 +314,7 @@ class BroadcastRun:
                 message_id=item.target_id,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=preview,
-                rate_limit_args=BROADCAST,
+                rate_limit_args=self._rate_limit_args,
             )
             return edited.message_id if isinstance(edited, Message) else item.target_id
         sent = await self._bot.send_message(
@@ -307,7 +323,7 @@ class BroadcastRun:
             parse_mode=ParseMode.HTML,
             link_preview_options=preview,
             allow_paid_broadcast=self._limits.paid or None,
-            rate_limit_args=BROADCAST,
+            rate_limit_args=self._rate_limit_args,
         )
         return sent.message_id
 
@@ -340,19 +356,43 @@ class BroadcastRun:
             )
         )
         self.progress.add(item.language, outcome.counted_as or outcome.status.value)
-        if len(self._results) >= self._concurrency:
+        if len(self._results) >= max(1, self._concurrency // 2):
             self._flushed.set()
         if len(self._chat_next) > 4 * self._concurrency + 1000:
             now = self._clock()
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
+    async def _room_to_record(self) -> None:
+        """Wait while `concurrency` outcomes or more await their record (the crash bound).
+
+        A row passes here before it is handed to Telegram and counts as unrecorded until
+        its outcome is written, so rows sent but not recorded never exceed 2 x concurrency.
+        """
+        while len(self._results) + self._writing >= self._concurrency and not self._stopping:
+            self._flushed.set()
+            self._recorded.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait(), FLUSH_SECONDS)
+
     async def _flush_loop(self) -> None:
-        while True:
+        while not self._sending_done:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flushed.wait(), FLUSH_SECONDS)
             self._flushed.clear()
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:
+                # The outcomes stay queued; sends wait for them in `_room_to_record`.
+                log.exception("Could not record %d outcomes; trying again", len(self._results))
 
     async def _flush(self) -> None:
         results, self._results = self._results, []
-        await self._store.broadcasts.record(results)
+        self._writing = len(results)
+        try:
+            await self._store.broadcasts.record(results)
+        except BaseException:
+            self._results[:0] = results  # written by the next flush, or the final one
+            raise
+        finally:
+            self._writing = 0
+            self._recorded.set()
