@@ -247,7 +247,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     pacer = Pacer(settings.send_limits.overall_rate)
     if rate_limited:
-        builder = builder.rate_limiter(PacedRateLimiter(pacer))
+        builder = builder.rate_limiter(PacedRateLimiter(pacer, limits=settings.send_limits))
     application = cast(BotApplication, builder.build())
     application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer)
     add_handlers(application)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
+from datetime import timedelta
+
+from telegram.error import RetryAfter
 
 from bot.delivery.pacing import MARGIN, Pacer, SendLimits
+from bot.delivery.rate_limiter import PacedRateLimiter
 
 
 class FakeClock:
@@ -36,7 +41,7 @@ async def test_sends_are_spaced_evenly_under_the_rate() -> None:
     for _ in range(90):
         await pacer.acquire()
         starts.append(clock.now)
-    gaps = {round(b - a, 6) for a, b in zip(starts, starts[1:], strict=False)}
+    gaps = {round(b - a, 6) for a, b in pairwise(starts)}
     assert gaps == {round(1 / 29, 6)}
     assert window_counts(starts) <= 29
 
@@ -106,3 +111,42 @@ def test_limits_keep_a_margin_and_space_groups_wider() -> None:
     assert limits.chat_interval(42) > 1.0
     assert limits.chat_interval(-100123) > 3.0
     assert SendLimits(paid=True).overall_rate == 1000 * MARGIN
+
+
+async def test_replies_to_a_group_are_spaced_and_private_ones_are_not() -> None:
+    clock = FakeClock()
+    pacer = Pacer(1000.0, clock=clock, sleep=clock.sleep)
+    limiter = PacedRateLimiter(pacer, clock=clock, sleep=clock.sleep)
+    sent: list[tuple[int, float]] = []
+
+    async def call(chat_id: int) -> bool:
+        sent.append((chat_id, clock.now))
+        return True
+
+    for chat_id in (-100, -100, 5, 5, -100):
+        await limiter.process_request(
+            call, (chat_id,), {}, "sendMessage", {"chat_id": chat_id}, None
+        )
+    group = [at for chat, at in sent if chat == -100]
+    private = [at for chat, at in sent if chat == 5]
+    gap = SendLimits().chat_interval(-100)
+    assert all(b - a >= gap - 1e-9 for a, b in pairwise(group))
+    assert private[1] - private[0] < 0.01
+
+
+async def test_a_reply_hit_by_429_pauses_everything_and_is_retried() -> None:
+    clock = FakeClock()
+    pacer = Pacer(30.0, clock=clock, sleep=clock.sleep)
+    limiter = PacedRateLimiter(pacer, clock=clock, sleep=clock.sleep)
+    calls = 0
+
+    async def call() -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RetryAfter(timedelta(seconds=3))
+        return True
+
+    start = clock.now
+    assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 5}, None)
+    assert calls == 2 and clock.now - start >= 3.0
