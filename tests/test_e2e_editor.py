@@ -486,7 +486,8 @@ async def test_stats_and_mirror_channels(standin: BotApiStandIn, database: Path)
 
         listed = await desk.say("/channels")
         assert "Mirror in Belarusian — Беларуская" in listed[-1].text
-        assert [b["text"] for b in listed[-1].buttons] == ["Stop mirroring to Mirror in Belarusian"]
+        labels = [b["text"] for b in listed[-1].buttons]
+        assert labels == ["Stop mirroring to Mirror in Belarusian"]
 
         broadcast = await desk.finish((await desk.send_newest()).id)
         expected = await desk.expected_html(broadcast.id)
