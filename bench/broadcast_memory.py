@@ -1,12 +1,13 @@
-"""Benchmark: peak memory of a broadcast to 1,000,000 chats (target ≤ 200 MB RSS).
+"""Benchmark: peak memory of a broadcast to 1,000,000 chats (target: at most 200 MB).
 
-Fills a fresh SQLite file with subscribed chats, fixes the audience through the real
-`Broadcasts.start` (one outbox row per chat and message) and sends it with the real
-`BroadcastRun`. Telegram is replaced by a request layer that answers from memory, so a
-million sends take minutes rather than the 9 hours Telegram's 30 msg/s would; the
-memory the engine needs does not depend on how fast the answers come.
+Fills the chats table by SQL, fixes the audience with the real `Broadcasts.start` (one
+outbox row per chat) and sends it with the real `DeliveryService`/`BroadcastRun`, limits
+off. By default the Bot API answers from memory in this process (no HTTP): over HTTP this
+bot sends a few hundred messages a second on a 2-core machine, so a million would take
+about an hour. `--http` sends to the stand-in in a child process instead, for smaller
+counts. Peak RSS (VmHWM) is taken per phase, reset in between.
 
-    python -m bench.broadcast_memory [--chats N] [--concurrency N]
+    python -m bench.broadcast_memory [--chats N] [--per-chat N] [--concurrency N] [--http]
 """
 
 from __future__ import annotations
@@ -15,34 +16,31 @@ import argparse
 import asyncio
 import itertools
 import json
+import re
 import resource
+import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
 
-from bot.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
+from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_broadcast
+from bot.app import build_application
+from bot.config import Settings
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import Pacer, SendLimits
-from bot.delivery.sender import BroadcastRun
+from bot.delivery.pacing import SendLimits
 from bot.i18n import Catalogs
-from bot.storage import BroadcastKind, DeliveryStatus, Store
+from bot.storage import Store
 
-TOKEN = "7000:MEMORYBENCHMEMORYBENCHMEM"
-WEEK = date(2026, 10, 5)
-
-
-def peak_mb() -> float:
-    """Return the peak resident set size of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+_STATUS = Path("/proc/self/status")
 
 
-class MemoryAnswers(BaseRequest):
-    """Answer sendMessage from memory with the smallest valid Message."""
+class InMemoryRequest(BaseRequest):
+    """Answer the Bot API calls of a broadcast from memory, keeping nothing."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
@@ -68,93 +66,183 @@ class MemoryAnswers(BaseRequest):
         connect_timeout: Any = None,
         pool_timeout: Any = None,
     ) -> tuple[int, bytes]:
-        """Answer one call."""
+        """Answer like Telegram: a small Message for sends, True for the rest."""
         name = url.rsplit("/", 1)[-1]
+        result: Any = True
         if name == "getMe":
-            result: Any = {"id": 7000, "is_bot": True, "first_name": "Bench", "username": "b"}
-        else:
-            chat_id = request_data.parameters["chat_id"] if request_data else 0
+            result = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+        elif name == "sendMessage" and request_data is not None:
+            chat_id = int(str(request_data.parameters["chat_id"]))
             result = {
                 "message_id": next(self._ids),
-                "date": 0,
-                "chat": {"id": chat_id, "type": "private"},
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
             }
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
-def _issue(language: str) -> IssueDraft:
-    text = CommentaryText(
-        language=language,
-        title="Memory",
-        kicker="A short commentary",
-        author="Bench",
-        lead="One paragraph.",
-        body="",
-    )
-    draft = CommentaryDraft(
-        key="memory", topic_key="economy", topic_name="Economy", position=0, text=text
-    )
-    return IssueDraft(
-        source=f"memory.{language}",
-        language=language,
-        week_start=WEEK,
-        week_end=WEEK + timedelta(days=6),
-        commentaries=(draft,),
-    )
+def lifetime_peak_mb() -> float:
+    """Return the process's peak resident memory since it started, in MB (Linux: kB units)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def main() -> None:
-    """Fill, fix the audience, send, and print the peak memory after each step."""
+def rss_mb(field: str = "VmHWM") -> float:
+    """Return this process's peak (VmHWM) or current (VmRSS) resident memory in MB."""
+    try:
+        match = re.search(rf"^{field}:\s+(\d+) kB", _STATUS.read_text(), re.MULTILINE)
+    except OSError:
+        match = None
+    return lifetime_peak_mb() if match is None else int(match[1]) / 1024
+
+
+def reset_peak() -> bool:
+    """Start a new peak from the current RSS (Linux); False if the kernel does not allow it."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+@asynccontextmanager
+async def standin_child(chats: int) -> AsyncIterator[str]:
+    """Run the stand-in with `chats` open chats in a child process; yield its URL."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.broadcast_overhead",
+        "--serve-standin",
+        str(chats),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        yield (await asyncio.wait_for(child.stdout.readline(), 600)).decode().strip()
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        await child.wait()
+
+
+async def _sample(peak: list[float]) -> None:
+    while True:
+        await asyncio.sleep(1.0)
+        peak[0] = max(peak[0], rss_mb("VmRSS"))
+
+
+async def measure(
+    chats: int, per_chat: int, concurrency: int, api_url: str | None, database: Path
+) -> None:
+    """Fill, fix the audience, send; print the peak RSS and time of each phase."""
+    rows: list[tuple[str, float, float]] = []  # (phase, seconds, peak MB)
+    exact = reset_peak()
+
+    started = time.perf_counter()
+    async with await Store.open(database) as store:
+        await fill_chats(store, chats)
+        broadcast_id = await plan_broadcast(store, per_chat)
+    rows.append((f"fill {chats:,} chats by SQL", time.perf_counter() - started, rss_mb()))
+
+    settings = Settings(
+        token=TOKEN,
+        api_url=api_url or "http://127.0.0.1:9",
+        database_path=database,
+        editor_ids=frozenset({EDITOR}),
+        send_limits=SendLimits(per_second=100_000, per_chat_per_second=1_000),
+        send_concurrency=concurrency,
+    )
+    reset_peak()
+    started = time.perf_counter()
+    application = build_application(
+        settings, Catalogs.load(), request=None if api_url else InMemoryRequest()
+    )
+    await application.initialize()
+    assert application.post_init is not None and application.post_shutdown is not None
+    await application.post_init(application)
+    try:
+        store = application.bot_data.store
+        rows.append(("start the bot", time.perf_counter() - started, rss_mb()))
+
+        reset_peak()
+        started = time.perf_counter()
+        broadcast = await store.broadcasts.get(broadcast_id)
+        assert broadcast is not None
+        messages = await render_issue(store, application.bot_data.catalogs, broadcast.issue.id)
+        total = await store.broadcasts.start(broadcast_id, messages)
+        rows.append(
+            (f"fix the audience: {total:,} outbox rows", time.perf_counter() - started, rss_mb())
+        )
+
+        reset_peak()
+        sampled = [rss_mb("VmRSS")]
+        sampler = asyncio.create_task(_sample(sampled))
+        delivery = application.bot_data.delivery
+        started = time.perf_counter()
+        running = await store.broadcasts.get(broadcast_id)
+        assert running is not None
+        delivery.launch(running)
+        await delivery.wait(broadcast_id)
+        elapsed = time.perf_counter() - started
+        sampler.cancel()
+        rows.append((f"send {total:,} messages ({total / elapsed:,.0f}/s)", elapsed, rss_mb()))
+        await check_done(store, broadcast_id, total)
+    finally:
+        await application.post_shutdown(application)
+        await application.shutdown()
+
+    report(chats, per_chat, concurrency, api_url, rows, exact=exact, sampled=sampled[0])
+
+
+def report(
+    chats: int,
+    per_chat: int,
+    concurrency: int,
+    api_url: str | None,
+    rows: list[tuple[str, float, float]],
+    *,
+    exact: bool,
+    sampled: float,
+) -> None:
+    """Print the phases as a table."""
+    how = (
+        f"over HTTP to the stand-in at {api_url} (a child process)"
+        if api_url
+        else "with the Bot API answered in memory in this process (no HTTP, nothing recorded)"
+    )
+    print(f"{chats:,} chats x {per_chat} message(s), {concurrency} concurrent sends, {how}")
+    peaks = "per phase (VmHWM reset before each)" if exact else "lifetime peak (ru_maxrss)"
+    print(f"peak RSS {peaks}; target <= 200 MB\n")
+    print("| phase | time | peak RSS |")
+    print("|---|---|---|")
+    for phase, seconds, peak in rows:
+        print(f"| {phase} | {seconds:.1f} s | {peak:.0f} MB |")
+    print(f"\nRSS sampled each second while sending: at most {sampled:.0f} MB")
+    print(f"lifetime peak of the process (ru_maxrss): {lifetime_peak_mb():.0f} MB")
+
+
+def main() -> None:
+    """Parse the options and run the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chats", type=int, default=1_000_000)
+    parser.add_argument("--per-chat", type=int, default=1, help="messages each chat gets")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--http", action="store_true", help="send to the stand-in in a child process"
+    )
     args = parser.parse_args()
-    print(f"start: peak RSS {peak_mb():.0f} MB")
-    with tempfile.TemporaryDirectory() as tmp:
-        async with await Store.open(Path(tmp) / "memory.sqlite3") as store:
-            await store.archive.save_issues([_issue(language) for language in LANGUAGES])
-            started = time.perf_counter()
-            async with store.db.transaction() as conn:
-                await conn.executemany(
-                    "INSERT INTO chats (chat_id, kind, language, status, created_at, updated_at)"
-                    " VALUES (?, 'private', ?, 'active', '2026-01-01', '2026-01-01')",
-                    ((n, LANGUAGES[n % 3]) for n in range(1, args.chats + 1)),
-                )
-            print(
-                f"filled {args.chats:,} chats in {time.perf_counter() - started:.0f} s: "
-                f"peak RSS {peak_mb():.0f} MB"
-            )
-            issue = await store.archive.issue_by_week(WEEK)
-            assert issue is not None
-            broadcast_id = await store.broadcasts.create(issue.id, editor_id=1, editor_chat_id=1)
-            messages = await render_issue(store, Catalogs.load(), issue.id)
-            started = time.perf_counter()
-            rows = await store.broadcasts.start(broadcast_id, messages)
-            print(
-                f"fixed the audience: {rows:,} outbox rows in "
-                f"{time.perf_counter() - started:.0f} s: peak RSS {peak_mb():.0f} MB"
-            )
-            limits = SendLimits(per_second=1_000_000, per_chat_per_second=1_000_000)
-            bot: ExtBot[Any] = ExtBot(TOKEN, request=MemoryAnswers())
-            async with bot:
-                run = BroadcastRun(
-                    broadcast_id=broadcast_id,
-                    kind=BroadcastKind.ISSUE,
-                    store=store,
-                    bot=bot,
-                    pacer=Pacer(limits.overall_rate),
-                    limits=limits,
-                    concurrency=args.concurrency,
-                )
-                started = time.perf_counter()
-                await run.run()
-                elapsed = time.perf_counter() - started
-            sent = run.progress.count(DeliveryStatus.SENT)
-            print(
-                f"sent {sent:,} messages in {elapsed:.0f} s ({sent / elapsed:,.0f}/s): "
-                f"peak RSS {peak_mb():.0f} MB (target ≤ 200 MB)"
-            )
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+            database = Path(tmp) / "bench.sqlite3"
+            if args.http:
+                async with standin_child(args.chats) as url:
+                    await measure(args.chats, args.per_chat, args.concurrency, url, database)
+            else:
+                await measure(args.chats, args.per_chat, args.concurrency, None, database)
+
+    asyncio.run(run())
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -16,9 +16,8 @@ What each answer means:
 Crash safety: a row is 'sending' from just before it is handed to Telegram until its
 outcome is recorded; outcomes are recorded in small batches. After a crash the rows
 still 'sending' are sent again, so a recipient may get a message twice only if it was
-one of at most 2 x `concurrency` rows in flight or awaiting its record at the crash: a
-worker hands a row to Telegram only while fewer than `concurrency` outcomes await their
-record, however slow the database is.
+one of at most 2 x `concurrency` rows in flight or awaiting its record at the crash:
+workers hand rows to Telegram only while fewer than that are, however slow the database.
 """
 
 from __future__ import annotations
@@ -142,6 +141,8 @@ class BroadcastRun:
         self._results: list[DeliveryResult] = []
         self._writing = 0
         """Outcomes in the batch being written now."""
+        self._in_flight = 0
+        """Rows past `_room_to_record` whose outcome is not known yet."""
         self._flushed = asyncio.Event()
         self._recorded = asyncio.Event()
         self._sending_done = False
@@ -159,6 +160,7 @@ class BroadcastRun:
     def stop(self) -> None:
         """Stop after the sends in flight; the rest stays unsent."""
         self._stopping = True
+        self._recorded.set()
 
     @property
     def stopping(self) -> bool:
@@ -249,12 +251,15 @@ class BroadcastRun:
                     if self._stopping:
                         self._unsent.append(item)
                         continue
+                    self._in_flight += 1
                     try:
                         outcome = await self._deliver(item)
                     except Exception as exc:
                         # A bug or a broken database must not make a row vanish unrecorded.
                         log.exception("Broadcast %s: row %s failed", self.broadcast_id, item.id)
                         outcome = _Outcome(DeliveryStatus.FAILED, item.attempts, error=repr(exc))
+                    finally:
+                        self._in_flight -= 1
                     self._finish(item, outcome)
             finally:
                 self._chat_users[chat_id] -= 1
@@ -363,16 +368,18 @@ class BroadcastRun:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
     async def _room_to_record(self) -> None:
-        """Wait while `concurrency` outcomes or more await their record (the crash bound).
+        """Wait until a row may be handed to Telegram without breaking the crash bound.
 
-        A row passes here before it is handed to Telegram and counts as unrecorded until
-        its outcome is written, so rows sent but not recorded never exceed 2 x concurrency.
+        A row counts from here until its outcome is written: in flight, then awaiting its
+        record. Rows enter only while fewer than 2 x concurrency are counted, so that many
+        at most can have reached Telegram unrecorded when the process dies.
         """
-        while len(self._results) + self._writing >= self._concurrency and not self._stopping:
+        while not self._stopping and (
+            self._in_flight + len(self._results) + self._writing >= 2 * self._concurrency
+        ):
             self._flushed.set()
             self._recorded.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._recorded.wait(), FLUSH_SECONDS)
+            await self._recorded.wait()  # set after every write, and by `stop`
 
     async def _flush_loop(self) -> None:
         while not self._sending_done:
@@ -384,6 +391,7 @@ class BroadcastRun:
             except Exception:
                 # The outcomes stay queued; sends wait for them in `_room_to_record`.
                 log.exception("Could not record %d outcomes; trying again", len(self._results))
+                await asyncio.sleep(1.0)
 
     async def _flush(self) -> None:
         results, self._results = self._results, []

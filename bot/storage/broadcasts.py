@@ -44,6 +44,26 @@ _FIX_AUDIENCE = """
 """
 
 
+# The next rows to send. Each status is walked along outbox_by_status in id order and
+# only then merged: `status IN ('pending', 'sending') ... ORDER BY id` would make SQLite
+# read and sort every remaining row (with its text) on each call, quadratic in the outbox.
+_CLAIM = """
+    SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, o.status,
+           m.text, c.kind, c.status AS chat_status, c.language AS chat_language
+      FROM (SELECT id FROM (SELECT id FROM outbox
+                             WHERE broadcast_id = ? AND status = 'pending' AND id > ?
+                             ORDER BY id LIMIT ?)
+            UNION ALL
+            SELECT id FROM (SELECT id FROM outbox
+                             WHERE broadcast_id = ? AND status = 'sending' AND id > ?
+                             ORDER BY id LIMIT ?)) AS next
+      JOIN outbox o ON o.id = next.id
+      JOIN broadcast_messages m ON m.id = o.message_ref
+      LEFT JOIN chats c ON c.chat_id = o.chat_id
+     ORDER BY o.id LIMIT ?
+"""
+
+
 def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
@@ -262,16 +282,7 @@ class Broadcasts:
 
     async def claim(self, broadcast_id: int, *, after_id: int, limit: int) -> list[OutboxItem]:
         """Return the next rows to send, in id order, with their chat's current state."""
-        rows = await self._db.fetchall(
-            """SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, o.status,
-                      m.text, c.kind, c.status AS chat_status, c.language AS chat_language
-                 FROM outbox o
-                 JOIN broadcast_messages m ON m.id = o.message_ref
-                 LEFT JOIN chats c ON c.chat_id = o.chat_id
-                WHERE o.broadcast_id = ? AND o.status IN ('pending', 'sending') AND o.id > ?
-                ORDER BY o.id LIMIT ?""",
-            (broadcast_id, after_id, limit),
-        )
+        rows = await self._db.fetchall(_CLAIM, (broadcast_id, after_id, limit) * 2 + (limit,))
         return [
             OutboxItem(
                 id=row["id"],
@@ -293,11 +304,15 @@ class Broadcasts:
         """Record that these rows are about to be handed to Telegram."""
         if not ids:
             return
+        now = utcnow()
         async with self._db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ?",
-                [(utcnow(), item_id) for item_id in ids],
-            )
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                await conn.execute(
+                    "UPDATE outbox SET status = 'sending', updated_at = ? "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))})",
+                    (now, *chunk),
+                )
 
     async def record(self, results: Sequence[DeliveryResult]) -> None:
         """Record the outcome of rows in one transaction."""
