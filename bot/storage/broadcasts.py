@@ -64,6 +64,29 @@ _CLAIM = """
 """
 
 
+async def _begin(
+    conn: aiosqlite.Connection, broadcast_id: int, messages: Sequence[RenderedMessage]
+) -> bool:
+    """Mark a scheduled broadcast as sending and store its messages; False if not scheduled."""
+    cur = await conn.execute(
+        "UPDATE broadcasts SET status = 'sending', started_at = ? "
+        "WHERE id = ? AND status = 'scheduled'",
+        (utcnow(), broadcast_id),
+    )
+    if not cur.rowcount:
+        return False
+    await conn.executemany(
+        """INSERT INTO broadcast_messages
+               (broadcast_id, language, commentary_id, topic_key, seq, text)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [
+            (broadcast_id, m.language, m.commentary_id, m.topic_key, m.seq, m.text)
+            for m in messages
+        ],
+    )
+    return True
+
+
 def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
@@ -131,22 +154,8 @@ class Broadcasts:
         was cancelled, or another process started it) is left alone and 0 is returned.
         """
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE broadcasts SET status = 'sending', started_at = ? "
-                "WHERE id = ? AND status = 'scheduled'",
-                (utcnow(), broadcast_id),
-            )
-            if not cur.rowcount:
+            if not await _begin(conn, broadcast_id, messages):
                 return 0
-            await conn.executemany(
-                """INSERT INTO broadcast_messages
-                       (broadcast_id, language, commentary_id, topic_key, seq, text)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                [
-                    (broadcast_id, m.language, m.commentary_id, m.topic_key, m.seq, m.text)
-                    for m in messages
-                ],
-            )
             await conn.execute(
                 "UPDATE issues SET published_at = ? WHERE published_at IS NULL AND id = "
                 "(SELECT issue_id FROM broadcasts WHERE id = ?)",
@@ -171,22 +180,8 @@ class Broadcasts:
         every chat that received one gets an edit of that very message. Return the row count.
         """
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE broadcasts SET status = 'sending', started_at = ? "
-                "WHERE id = ? AND status = 'scheduled'",
-                (utcnow(), broadcast_id),
-            )
-            if not cur.rowcount:
+            if not await _begin(conn, broadcast_id, messages):
                 return 0
-            await conn.executemany(
-                """INSERT INTO broadcast_messages
-                       (broadcast_id, language, commentary_id, topic_key, seq, text)
-                   VALUES (?, ?, ?, ?, ?, ?)""",
-                [
-                    (broadcast_id, m.language, m.commentary_id, m.topic_key, m.seq, m.text)
-                    for m in messages
-                ],
-            )
             cur = await conn.execute(
                 """INSERT INTO outbox
                        (broadcast_id, chat_id, language, message_ref, seq, target_id)
