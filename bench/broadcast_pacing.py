@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -177,7 +178,9 @@ async def measure(chats: int, per_chat: int, concurrency: int) -> None:
     ideal = total / limits.per_second
     print(f"{chats:,} private chats x {per_chat} message(s) = {total:,} messages")
     print(f"limits: {limits.per_second}/s overall, {limits.per_chat_per_second}/s per chat")
-    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends\n")
+    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends")
+    load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
+    print(f"load average at the end: {load} on {os.cpu_count()} CPUs\n")
     print("| measure | value | target |")
     print("|---|---|---|")
     print(f"| ideal time ({total:,} / {limits.per_second} per s) | {ideal:.1f} s | |")

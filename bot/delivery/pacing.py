@@ -97,5 +97,6 @@ class Pacer:
             if len(self._starts) < self._capacity:
                 self._starts.append(now)
                 return True
-            # An event-loop stall bunched the slots: wait for the window to slide.
+            # The window is full (a stall bunched the slots, or the rate's fraction above
+            # the whole `capacity` caught up): wait for it to slide.
             await self._sleep(self._starts[0] + 1.0 - now)
