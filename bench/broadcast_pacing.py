@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.reader_queries import WORDS
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
@@ -35,38 +36,6 @@ TOKEN = "123456789:BENCH-token-for-the-local-stand-in"
 EDITOR = 2_000_000_000
 """The editor's chat: never one of the subscribers, which are numbered from 1."""
 WEEK = date(2026, 10, 5)
-WORDS = (
-    "energy",
-    "tariffs",
-    "budget",
-    "sanctions",
-    "border",
-    "trade",
-    "union",
-    "election",
-    "court",
-    "reform",
-    "labour",
-    "migration",
-    "pension",
-    "inflation",
-    "export",
-    "potash",
-    "refinery",
-    "loan",
-    "rouble",
-    "ministry",
-    "parliament",
-    "opposition",
-    "negotiations",
-    "summit",
-    "railway",
-    "harvest",
-    "factory",
-    "wages",
-    "prices",
-    "region",
-)
 
 
 def _sentence(rng: random.Random, words: int) -> str:
