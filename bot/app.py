@@ -150,7 +150,7 @@ def add_handlers(application: BotApplication) -> None:
     for name, callback in editor_commands.items():
         application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
     application.add_handler(CallbackQueryHandler(editor.editor_button, pattern=r"^(ei|pv|at):"))
-    application.add_handler(CallbackQueryHandler(editor.broadcast_button, pattern=r"^(st|us):"))
+    application.add_handler(CallbackQueryHandler(editor.broadcast_button, pattern=r"^(st|rs|us):"))
     application.add_handler(CallbackQueryHandler(editor_admin.channel_button, pattern=r"^rc:"))
     # Subscription dialogs first; every other payload, known or not, goes to the reading
     # handler, which answers stale or tampered buttons with "this list has expired".

@@ -104,6 +104,13 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class Resume:
+    """Carry on with a stopped or halted broadcast."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Unschedule:
     """Cancel a scheduled broadcast."""
 
@@ -129,6 +136,7 @@ Action = (
     | Preview
     | ScheduleAt
     | Stop
+    | Resume
     | Unschedule
     | RemoveChannel
 )
@@ -159,6 +167,8 @@ def encode(action: Action) -> str:  # noqa: PLR0912 - one case per payload kind
             data = f"at:{issue_id}:{timestamp}"
         case Stop(broadcast_id):
             data = f"st:{broadcast_id}"
+        case Resume(broadcast_id):
+            data = f"rs:{broadcast_id}"
         case Unschedule(broadcast_id):
             data = f"us:{broadcast_id}"
         case RemoveChannel(chat_id):
@@ -180,6 +190,13 @@ def _signed(text: str) -> int | None:
     return None if number is None else (-number if text.startswith("-") else number)
 
 
+_BROADCAST_ACTIONS: Final[dict[str, type[Stop | Resume | Unschedule]]] = {
+    "st": Stop,
+    "rs": Resume,
+    "us": Unschedule,
+}
+
+
 def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     first = _number(fields[0], 2**62)
     if kind == "ei" and len(fields) == 2 and fields[0] in EDITOR_ACTIONS:
@@ -190,8 +207,8 @@ def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     if kind == "at" and len(fields) == 2 and first is not None:
         timestamp = _number(fields[1], 2**40)
         return None if timestamp is None else ScheduleAt(first, timestamp)
-    if kind in ("st", "us") and len(fields) == 1 and first is not None:
-        return Stop(first) if kind == "st" else Unschedule(first)
+    if kind in _BROADCAST_ACTIONS and len(fields) == 1 and first is not None:
+        return _BROADCAST_ACTIONS[kind](first)
     if kind == "rc" and len(fields) == 1:
         chat_id = _signed(fields[0])
         return None if chat_id is None else RemoveChannel(chat_id)
@@ -204,7 +221,7 @@ def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per 
         return None
     kind, _, rest = data.partition(":")
     fields = rest.split(":")
-    if kind in ("ei", "pv", "at", "st", "us", "rc"):
+    if kind in ("ei", "pv", "at", "st", "rs", "us", "rc"):
         return _parse_editor(kind, fields)
     if kind in ("sub", "lang") and len(fields) == 1 and fields[0] in LANGUAGES:
         return Subscribe(fields[0]) if kind == "sub" else SetLanguage(fields[0])

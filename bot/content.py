@@ -7,6 +7,7 @@ knows about Telegram or SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -60,3 +61,30 @@ class IssueDraft:
     week_start: date
     week_end: date
     commentaries: tuple[CommentaryDraft, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCommentary:
+    """A commentary already stored, as an uploaded file of its week must respect it."""
+
+    key: str
+    week_start: date
+    topic_key: str
+    languages: frozenset[str]
+    """The languages it has a version in."""
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    """What the store holds that one uploaded file (a week in one language) must agree with."""
+
+    language: str
+    week_end: date | None
+    """The week-end of the stored issue of that week, if there is one."""
+    week_languages: frozenset[str]
+    """The languages the stored issue of that week has versions in."""
+    commentaries: Mapping[str, StoredCommentary]
+    """Stored commentaries by key: those the file names and those of its week."""
+    topic_names: Mapping[str, str]
+    """Published topic names in the file's language, by topic key."""

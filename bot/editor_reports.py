@@ -21,6 +21,13 @@ from bot.telegram_html import escape
 log = logging.getLogger(__name__)
 
 
+async def editor_translator(
+    store: Store, catalogs: Catalogs, default_language: str, chat_id: int
+) -> Translator:
+    """Return the translator of an editor's chat: its stored language, else the default."""
+    return catalogs[await store.subscriptions.language(chat_id) or default_language]
+
+
 def _week(t: Translator, broadcast: Broadcast) -> str:
     return t.format_week(broadcast.issue.week_start, broadcast.issue.week_end)
 
@@ -130,15 +137,40 @@ def final_text(
 
 def stop_button(t: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
     """Return the button that stops a running broadcast."""
+    return _one_button(t.gettext("Stop"), callbacks.Stop(broadcast_id))
+
+
+def resume_button(t: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
+    """Return the button that carries on with a stopped or halted broadcast."""
+    return _one_button(t.gettext("Resume"), callbacks.Resume(broadcast_id))
+
+
+def _one_button(label: str, action: callbacks.Action) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t.gettext("Stop"), callback_data=callbacks.encode(callbacks.Stop(broadcast_id))
-                )
-            ]
-        ]
+        [[InlineKeyboardButton(label, callback_data=callbacks.encode(action))]]
     )
+
+
+def halted_text(t: Translator, broadcast: Broadcast, progress: Progress, reason: str) -> str:
+    """Describe a broadcast that cannot go on for now, and what happens next."""
+    lines = [
+        bold(t.gettext("Halted: the issue of {week}").format(week=_week(t, broadcast))),
+        escape(t.gettext("Sending cannot go on: {reason}").format(reason=reason)),
+        escape(
+            t.gettext("{done} of {total} messages handled").format(
+                done=t.format_number(progress.done), total=t.format_number(progress.total)
+            )
+        ),
+        *_outcome_lines(t, progress),
+        "",
+        escape(
+            t.gettext(
+                "Nothing is lost: the broadcast resumes where it stopped when the bot starts "
+                "again, or when you press Resume once the problem is fixed."
+            )
+        ),
+    ]
+    return "\n".join(lines)
 
 
 class EditorReporter:
@@ -154,8 +186,9 @@ class EditorReporter:
 
     async def translator(self, broadcast: Broadcast) -> Translator:
         """Return the translator of the editor's chat."""
-        language = await self._store.subscriptions.language(broadcast.editor_chat_id)
-        return self._catalogs[language or self._default]
+        return await editor_translator(
+            self._store, self._catalogs, self._default, broadcast.editor_chat_id
+        )
 
     async def progress(self, broadcast: Broadcast, progress: Progress) -> None:
         """Edit the progress message with the latest counts."""
@@ -170,9 +203,23 @@ class EditorReporter:
         t = await self.translator(broadcast)
         reasons = await self._store.broadcasts.failure_reasons(broadcast.id)
         text = final_text(t, broadcast, progress, reasons)
+        stopped = broadcast.status is BroadcastStatus.CANCELLED
+        await self._replace(broadcast, text, resume_button(t, broadcast.id) if stopped else None)
+
+    async def halted(self, broadcast: Broadcast, progress: Progress, reason: str) -> None:
+        """Replace the progress message with why the broadcast halted, and a Resume button."""
+        current = await self._store.broadcasts.get(broadcast.id) or broadcast
+        t = await self.translator(current)
+        text = halted_text(t, current, progress, reason)
+        await self._replace(current, text, resume_button(t, current.id))
+
+    async def _replace(
+        self, broadcast: Broadcast, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        """Put a report in place of the progress message, or send it when that fails."""
         if broadcast.progress_message_id is not None:
             try:
-                await self._edit(broadcast, text, None)
+                await self._edit(broadcast, text, markup)
             except BadRequest as exc:
                 # Deleted or too old to edit: the report must still reach the editor.
                 log.info(
@@ -183,7 +230,7 @@ class EditorReporter:
                 )
             else:
                 return
-        await self._bot.send_message(broadcast.editor_chat_id, text)
+        await self._bot.send_message(broadcast.editor_chat_id, text, reply_markup=markup)
 
     async def _edit(
         self, broadcast: Broadcast, text: str, markup: InlineKeyboardMarkup | None

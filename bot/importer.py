@@ -22,7 +22,14 @@ from urllib.parse import urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.content import KEY_PATTERN, LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
+from bot.content import (
+    KEY_PATTERN,
+    LANGUAGES,
+    CommentaryDraft,
+    CommentaryText,
+    IssueDraft,
+    StoredContent,
+)
 from bot.telegram_html import markdown_to_html
 
 FRONT_MATTER_NAMES: Final = ("week-start", "week-end", "language")
@@ -592,3 +599,81 @@ def _order_errors(files: Sequence[_Parsed]) -> Iterable[ContentError]:
                 )
                 break
         earlier_files.append(item)
+
+
+def parse_upload(text: str, source: str, stored: StoredContent) -> IssueDraft:
+    """Parse one uploaded file and check it against what is stored; raise `ContentErrors`.
+
+    An upload replaces one language of one week, so it must agree with the other languages
+    already stored as a batch import's files agree with each other: the same week-end, the
+    same topic for each commentary, the same order, keys unique across weeks; and it names
+    each topic as the published issues do in its language.
+    """
+    parsed = _FileParser(text, source).parse()
+    errors = sorted(_stored_errors(parsed, stored), key=lambda error: error.line)
+    if errors:
+        raise ContentErrors(errors)
+    return parsed.draft
+
+
+def _stored_errors(item: _Parsed, stored: StoredContent) -> Iterable[ContentError]:
+    """Report where an uploaded file disagrees with the stored content."""
+    draft = item.draft
+    others = stored.week_languages - {draft.language}
+    named = ", ".join(sorted(others))
+    if others and stored.week_end is not None and stored.week_end != draft.week_end:
+        yield ContentError(
+            draft.source,
+            item.front_matter["week-end"],
+            f"week-end {draft.week_end} differs from week-end {stored.week_end} of the stored "
+            f"issue of the week ({named})",
+        )
+    for commentary in draft.commentaries:
+        lines = item.fields[commentary.key]
+        known = stored.commentaries.get(commentary.key)
+        if known is not None and known.week_start != draft.week_start:
+            yield ContentError(
+                draft.source,
+                lines["key"],
+                f"commentary key '{commentary.key}' already belongs to the issue of the week "
+                f"starting {known.week_start}; keys must be unique across weeks",
+            )
+        elif known is not None and known.topic_key != commentary.topic_key:
+            languages = known.languages - {draft.language}
+            if languages:
+                yield ContentError(
+                    draft.source,
+                    lines["topic"],
+                    f"commentary '{commentary.key}' has topic '{commentary.topic_key}' here "
+                    f"but '{known.topic_key}' in the stored version "
+                    f"({', '.join(sorted(languages))})",
+                )
+        published = stored.topic_names.get(commentary.topic_key)
+        if published is not None and published != commentary.topic_name:
+            yield ContentError(
+                draft.source,
+                lines["topic-name"],
+                f"topic '{commentary.topic_key}' is named '{commentary.topic_name}' here but "
+                f"'{published}' in the published issues ({draft.language}); use the same name",
+            )
+    yield from _stored_order_errors(item, stored)
+
+
+def _stored_order_errors(item: _Parsed, stored: StoredContent) -> Iterable[ContentError]:
+    """Report the first commentary out of the order the other stored languages give."""
+    draft = item.draft
+    theirs = [
+        known.key
+        for known in sorted(stored.commentaries.values(), key=lambda known: known.position)
+        if known.week_start == draft.week_start and known.languages - {draft.language}
+    ]
+    mine = [commentary.key for commentary in draft.commentaries if commentary.key in theirs]
+    theirs = [key for key in theirs if key in mine]
+    wrong = next((a for a, b in zip(mine, theirs, strict=True) if a != b), None)
+    if wrong is not None:
+        yield ContentError(
+            draft.source,
+            item.fields[wrong]["title"],
+            f"commentary '{wrong}' is out of order compared with the stored versions of the "
+            "week (keep the same order in every language)",
+        )

@@ -13,14 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram.error import TelegramError
 from telegram.ext import JobQueue
 
-from bot import editor_reports
 from bot.config import WeeklySlot
 from bot.context import BotContext
-from bot.storage import Broadcast, BroadcastKind, BroadcastStatus, Store
-from bot.telegram_html import escape
+from bot.editorial import start_broadcast
+from bot.storage import Broadcast, BroadcastStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -79,34 +77,12 @@ async def restore_schedule(job_queue: JobQueue[Any] | None, store: Store) -> int
 async def run_scheduled(context: BotContext) -> None:
     """Start the scheduled broadcast named by the job."""
     assert context.job is not None and isinstance(context.job.data, int)
-    await start_with_progress(context, context.job.data)
-
-
-async def start_with_progress(context: BotContext, broadcast_id: int) -> None:
-    """Post the editor's progress message, then start a scheduled broadcast."""
-    store = context.bot_data.store
-    broadcast = await store.broadcasts.get(broadcast_id)
-    if broadcast is None or broadcast.status is not BroadcastStatus.SCHEDULED:
-        return
-    if broadcast.kind is BroadcastKind.ISSUE and await store.broadcasts.last_delivery(
-        broadcast.issue.id
-    ):
-        # Another broadcast of the issue started first: never deliver an issue twice.
-        await store.broadcasts.cancel_scheduled(broadcast_id)
-        log.warning(
-            "Broadcast %s cancelled: issue %s was already sent", broadcast_id, broadcast.issue.id
-        )
-        return
-    language = await store.subscriptions.language(broadcast.editor_chat_id)
-    t = context.bot_data.catalogs[language or context.bot_data.settings.default_language]
-    try:
-        progress = await context.bot.send_message(
-            broadcast.editor_chat_id,
-            escape(t.gettext("Preparing the broadcast…")),
-            reply_markup=editor_reports.stop_button(t, broadcast_id),
-        )
-        await store.broadcasts.set_progress_message(broadcast_id, progress.message_id)
-    except TelegramError as exc:
-        log.warning("Could not post the progress of broadcast %s: %s", broadcast_id, exc)
-    total = await context.bot_data.delivery.start(broadcast_id)
-    log.info("Broadcast %s: %d messages to send", broadcast_id, total)
+    data = context.bot_data
+    await start_broadcast(
+        bot=context.bot,
+        store=data.store,
+        delivery=data.delivery,
+        catalogs=data.catalogs,
+        default_language=data.settings.default_language,
+        broadcast_id=context.job.data,
+    )

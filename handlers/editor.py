@@ -15,13 +15,13 @@ from bot.content import LANGUAGES, IssueDraft
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
 from bot.delivery.corrections import CorrectionRefused, plan_correction
+from bot.editorial import already_delivered_text, start_broadcast
 from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.importer import ContentErrors, parse_issue
+from bot.importer import ContentErrors, parse_issue, parse_upload
 from bot.scheduling import (
     next_slot,
     parse_local_time,
     schedule_broadcast,
-    start_with_progress,
     unschedule_broadcast,
 )
 from bot.storage import BroadcastKind, BroadcastStatus, IssueInfo, StorageError
@@ -31,6 +31,7 @@ from handlers.common import answer_expired, translator
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES: Final = 1_000_000
+MAX_SCHEDULE_AHEAD: Final = timedelta(days=366)
 AWAITING_TIME: Final = "awaiting_schedule_for"
 PENDING_CORRECTION: Final = "pending_correction"
 
@@ -110,8 +111,12 @@ async def upload(update: Update, context: BotContext) -> None:
         )
         return
     content = await (await document.get_file()).download_as_bytearray()
+    archive = context.store.archive
     try:
-        draft = parse_issue(bytes(content).decode("utf-8-sig"), name)
+        text = bytes(content).decode("utf-8-sig")
+        draft = parse_issue(text, name)
+        # The same checks as a batch import, against the languages already stored.
+        draft = parse_upload(text, name, await archive.stored_content(draft))
     except UnicodeDecodeError:
         await message.reply_text(
             escape(t.gettext("{file} is not UTF-8 text; save it as UTF-8.").format(file=name))
@@ -122,7 +127,6 @@ async def upload(update: Update, context: BotContext) -> None:
         lines += [escape(f"• {error}") for error in errors.errors]
         await message.reply_text(truncate_html("\n".join(lines), render.MESSAGE_LIMIT))
         return
-    archive = context.store.archive
     existing = await archive.issue_by_week(draft.week_start)
     if existing is not None and existing.published:
         delivered = await context.store.broadcasts.last_delivery(existing.id)
@@ -279,7 +283,10 @@ async def editor_button(update: Update, context: BotContext) -> None:
             await _ask_time(update, context, t, issue_id)
         case callbacks.ScheduleAt(issue_id, timestamp):
             await query.answer()
-            when = datetime.fromtimestamp(timestamp, tz=UTC)
+            try:
+                when = datetime.fromtimestamp(timestamp, tz=UTC)
+            except (ValueError, OverflowError, OSError):  # past year 9999: a forged press
+                when = datetime.max.replace(tzinfo=UTC)
             await _schedule(
                 message, context, t, editor_id=query.from_user.id, issue_id=issue_id, when=when
             )
@@ -313,6 +320,14 @@ async def broadcast_button(update: Update, context: BotContext) -> None:
                 )
             else:
                 await query.answer(t.gettext("This broadcast is not running."), show_alert=True)
+        case callbacks.Resume(broadcast_id):
+            if await context.bot_data.delivery.resume_one(broadcast_id):
+                await query.answer(t.gettext("Resuming: only what was not sent goes out."))
+                await query.edit_message_reply_markup(editor_reports.stop_button(t, broadcast_id))
+            else:
+                await query.answer(
+                    t.gettext("This broadcast has nothing to resume."), show_alert=True
+                )
         case callbacks.Unschedule(broadcast_id):
             await query.answer()
             if await context.store.broadcasts.cancel_scheduled(broadcast_id):
@@ -358,12 +373,16 @@ async def _preview(
         await chat.send_message(rendered.text)
 
 
-async def _refuse_sent(update: Update, t: Translator) -> None:
+async def _refused_as_sent(
+    update: Update, context: BotContext, t: Translator, issue_id: int
+) -> bool:
+    """Answer a press for an issue another broadcast delivers; return True if it does."""
+    holder = await context.store.broadcasts.last_delivery(issue_id)
+    if holder is None:
+        return False
     assert update.callback_query is not None
-    await update.callback_query.answer(
-        t.gettext("This issue was already sent; upload a corrected file to fix it."),
-        show_alert=True,
-    )
+    await update.callback_query.answer(already_delivered_text(t, holder), show_alert=True)
+    return True
 
 
 async def _already_sent(context: BotContext, issue_id: int) -> bool:
@@ -377,8 +396,7 @@ async def _confirm_send(update: Update, context: BotContext, t: Translator, issu
     if issue is None:
         await _expired(update, t)
         return
-    if await _already_sent(context, issue_id):
-        await _refuse_sent(update, t)
+    if await _refused_as_sent(update, context, t, issue_id):
         return
     await query.answer()
     chats = sum((await context.store.subscriptions.count_active()).values())
@@ -406,8 +424,7 @@ async def _send_now(update: Update, context: BotContext, t: Translator, issue_id
     if issue is None:
         await _expired(update, t)
         return
-    if await _already_sent(context, issue_id):
-        await _refuse_sent(update, t)
+    if await _refused_as_sent(update, context, t, issue_id):
         return
     await query.answer()
     await query.edit_message_reply_markup(None)
@@ -415,14 +432,29 @@ async def _send_now(update: Update, context: BotContext, t: Translator, issue_id
     broadcast_id = await context.store.broadcasts.create(
         issue_id, editor_id=user.id, editor_chat_id=chat.id
     )
-    await start_with_progress(context, broadcast_id)
+    await start_broadcast(
+        bot=context.bot,
+        store=context.store,
+        delivery=context.bot_data.delivery,
+        catalogs=context.catalogs,
+        default_language=context.settings.default_language,
+        broadcast_id=broadcast_id,
+    )
 
 
 async def _drop_schedules(context: BotContext, issue_id: int) -> None:
-    """Cancel the scheduled broadcasts of an issue: sending or scheduling it replaces them."""
+    """Cancel the planned broadcasts of an issue: sending or scheduling it replaces them.
+
+    Only those planned for a time: one another editor is starting right now is left to
+    the store, which lets exactly one of them deliver the issue.
+    """
     broadcasts = context.store.broadcasts
     for planned in await broadcasts.with_status(BroadcastStatus.SCHEDULED):
-        if planned.issue.id == issue_id and planned.kind is BroadcastKind.ISSUE:
+        if (
+            planned.issue.id == issue_id
+            and planned.kind is BroadcastKind.ISSUE
+            and planned.scheduled_at is not None
+        ):
             if await broadcasts.cancel_scheduled(planned.id):
                 log.info("Broadcast %s replaced by a newer one of issue %s", planned.id, issue_id)
             unschedule_broadcast(context.job_queue, planned.id)
@@ -492,10 +524,14 @@ async def _schedule(
     issue_id: int,
     when: datetime,
 ) -> None:
-    if when <= datetime.now(when.tzinfo) + timedelta(seconds=30):
+    now = datetime.now(when.tzinfo)
+    if when <= now + timedelta(seconds=30):
         await message.chat.send_message(
             escape(t.gettext("Pick a time at least a minute from now."))
         )
+        return
+    if when > now + MAX_SCHEDULE_AHEAD:
+        await message.chat.send_message(escape(t.gettext("Pick a time within the next year.")))
         return
     if await context.store.archive.issue_info(issue_id) is None or await _already_sent(
         context, issue_id

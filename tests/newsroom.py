@@ -96,13 +96,14 @@ def settings_for(
     *,
     limits: SendLimits = FAST,
     concurrency: int = 16,
+    editors: Iterable[int] = (EDITOR,),
 ) -> Settings:
-    """Return settings of a bot with one editor, talking to the stand-in."""
+    """Return settings of a bot with its editors (one by default), talking to the stand-in."""
     return Settings(
         token=DEMO_TOKEN,
         api_url=standin.url,
         database_path=database,
-        editor_ids=frozenset({EDITOR}),
+        editor_ids=frozenset(editors),
         send_limits=limits,
         send_concurrency=concurrency,
     )
@@ -244,10 +245,15 @@ async def newsroom(
     limits: SendLimits = FAST,
     concurrency: int = 16,
     request: BaseRequest | None = None,
+    editors: Iterable[int] = (EDITOR,),
 ) -> AsyncIterator[Desk]:
-    """Run the bot on the stand-in with the editor's private chat open."""
-    standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-    settings = settings_for(standin, database, limits=limits, concurrency=concurrency)
+    """Run the bot on the stand-in with the editors' private chats open."""
+    for editor in editors:
+        name = "Editor" if editor == EDITOR else f"Editor {editor}"
+        standin.add_user(editor, name, language_code="en", started=True)
+    settings = settings_for(
+        standin, database, limits=limits, concurrency=concurrency, editors=editors
+    )
     async with running(build_application(settings, request=request)) as application:
         yield Desk(standin, application)
 

@@ -170,7 +170,11 @@ async def test_uploaded_issue_previews_exactly_what_readers_then_receive(
 
         # Sent once: the card's buttons do not send it again.
         answer, new = await desk.press_data(f"ei:go:{broadcast.issue.id}", force=True)
-        assert answer == "This issue was already sent; upload a corrected file to fix it."
+        assert answer is not None
+        assert answer.startswith(
+            f"Nothing was sent: the issue of {NEWEST_LABEL} was already sent on "
+        )
+        assert answer.endswith(". Upload a corrected file to fix it.")
         assert new == []
         offer = await desk.say("/broadcast")
         assert offer[-1].buttons == []
@@ -229,9 +233,25 @@ async def test_stop_keeps_what_was_sent_and_cancels_the_rest(
         report = desk.progress_message(broadcast)
         assert report.text.startswith(f"Stopped: the issue of {NEWEST_LABEL}")
         assert f"{sent} messages sent" in report.text
-        assert report.buttons == []
+        assert [b["text"] for b in report.buttons] == ["Resume"]
         answer, _ = await desk.press_data(f"st:{broadcast.id}", force=True)
         assert answer == "This broadcast is not running."
+
+        # Resume sends the rest to the same audience; nothing arrives twice.
+        await desk.press("Resume")
+        assert standin.callback_answers()[-1].text == (
+            "Resuming: only what was not sent goes out."
+        )
+        broadcast = await desk.finish(broadcast.id)
+        assert broadcast.status is BroadcastStatus.DONE
+        assert {row["status"] for row in await desk.outbox(broadcast.id)} == {DeliveryStatus.SENT}
+        for chat_id, language in audience.items():
+            assert desk.received(chat_id) == expected[language]
+        report = desk.progress_message(broadcast)
+        assert report.text.startswith(f"Delivered: the issue of {NEWEST_LABEL}")
+        assert report.buttons == []
+        answer, _ = await desk.press_data(f"rs:{broadcast.id}", force=True)
+        assert answer == "This broadcast has nothing to resume."
 
 
 async def test_a_scheduled_broadcast_survives_a_restart_and_starts_by_itself(

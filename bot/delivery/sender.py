@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -53,6 +53,8 @@ MAX_ATTEMPTS: Final = 5
 BACKOFF: Final = (1.0, 2.0, 4.0, 8.0)
 MAX_RETRY_AFTERS: Final = 20
 FLUSH_SECONDS: Final = 0.1
+HALT_AFTER: Final = 30.0
+"""Seconds the outbox may refuse writes (disk full, read-only) before the run halts."""
 
 GONE: Final = "the chat blocked or removed the bot"
 BLOCKED: Final = "blocked"
@@ -153,7 +155,11 @@ class BroadcastRun:
         self._dead_chats: set[int] = set()
         self._unsent: list[OutboxItem] = []
         self._moved: dict[int, int] = {}
+        self._changed: set[int] = set()
+        """Chats whose subscription changed while this run was going: checked at each send."""
         self.recovered_in_flight = 0
+        self.halted: str | None = None
+        """Why the run gave up while the broadcast still has rows to send, if it did."""
         # Sends already paced here are told to skip the bot's own rate limiter, if it has one.
         self._rate_limit_args = BROADCAST if bot.rate_limiter is not None else None
 
@@ -161,6 +167,19 @@ class BroadcastRun:
         """Stop after the sends in flight; the rest stays unsent."""
         self._stopping = True
         self._recorded.set()
+
+    def chat_changed(self, chat_id: int) -> None:
+        """Note that a chat's language or subscription changed after its rows were claimed."""
+        self._changed.add(chat_id)
+
+    def _halt(self, reason: str) -> None:
+        """Give up for now: the broadcast stays 'sending' and resumes at the next start."""
+        if self.halted is None:
+            self.halted = reason
+            log.error(
+                "Broadcast %s halted: %s; it resumes at the next start", self.broadcast_id, reason
+            )
+        self.stop()
 
     @property
     def stopping(self) -> bool:
@@ -218,7 +237,10 @@ class BroadcastRun:
                     self._finish(
                         item, _Outcome(DeliveryStatus.SKIPPED, item.attempts, error=reason)
                     )
-            await self._store.broadcasts.mark_sending([item.id for item in ready])
+            await self._write(self._store.broadcasts.mark_sending, [item.id for item in ready])
+            if self._stopping:
+                self._unsent.extend(ready)
+                return
             for index, item in enumerate(ready):
                 if self._stopping:
                     self._unsent.extend(ready[index:])
@@ -272,10 +294,8 @@ class BroadcastRun:
         attempts = item.attempts
         retry_afters = 0
         while True:
-            if chat_id in self._dead_chats:
-                return _Outcome(DeliveryStatus.SKIPPED, attempts, error=GONE)
-            await self._wait_for_chat(chat_id)
-            await self._pacer.acquire()
+            if reason := await self._take_turn(chat_id, item):
+                return _Outcome(DeliveryStatus.SKIPPED, attempts, error=reason)
             attempts += 1
             try:
                 message_id = await self._send(chat_id, item)
@@ -309,6 +329,25 @@ class BroadcastRun:
             finally:
                 self._chat_next[chat_id] = self._clock() + self._limits.chat_interval(chat_id)
             return _Outcome(DeliveryStatus.SENT, attempts, message_id=message_id)
+
+    async def _take_turn(self, chat_id: int, item: OutboxItem) -> str | None:
+        """Wait for the chat's and the pacer's slot; say why the row must not go, or None.
+
+        A chat whose subscription changed after its rows were claimed is read again here,
+        at the moment of sending: nobody gets a message in a language they left.
+        """
+        if chat_id in self._dead_chats:
+            return GONE
+        await self._wait_for_chat(chat_id)
+        await self._pacer.acquire()
+        if chat_id not in self._changed or self.kind is BroadcastKind.CORRECTION:
+            return None
+        chat = await self._store.subscriptions.get(chat_id)
+        if chat is None or chat.status != "active":
+            return f"the chat is {chat.status if chat else 'gone'}"
+        if chat.language != item.language:
+            return f"the chat changed its language to {chat.language}"
+        return None
 
     async def _send(self, chat_id: int, item: OutboxItem) -> int:
         preview = LinkPreviewOptions(is_disabled=True)
@@ -382,16 +421,43 @@ class BroadcastRun:
             await self._recorded.wait()  # set after every write, and by `stop`
 
     async def _flush_loop(self) -> None:
+        failing_since: float | None = None
         while not self._sending_done:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._flushed.wait(), FLUSH_SECONDS)
             self._flushed.clear()
             try:
                 await self._flush()
-            except Exception:
+            except Exception as exc:
                 # The outcomes stay queued; sends wait for them in `_room_to_record`.
                 log.exception("Could not record %d outcomes; trying again", len(self._results))
+                now = self._clock()
+                failing_since = now if failing_since is None else failing_since
+                if now - failing_since >= HALT_AFTER:
+                    self._halt(f"the database refuses writes ({exc})")
+                    return
                 await asyncio.sleep(1.0)
+            else:
+                failing_since = None
+
+    async def _write(self, write: Callable[[list[int]], Awaitable[None]], ids: list[int]) -> None:
+        """Run an outbox write, retrying for `HALT_AFTER` seconds; halt the run if it fails."""
+        started = self._clock()
+        while True:
+            try:
+                await write(ids)
+            except Exception as exc:
+                if self._clock() - started >= HALT_AFTER:
+                    self._halt(f"the database refuses writes ({exc})")
+                    return
+                log.warning(
+                    "Broadcast %s: could not write the outbox (%s); retrying",
+                    self.broadcast_id,
+                    exc,
+                )
+                await asyncio.sleep(1.0)
+            else:
+                return
 
     async def _flush(self) -> None:
         results, self._results = self._results, []

@@ -34,6 +34,9 @@ class Reporter(Protocol):
     async def finished(self, broadcast: Broadcast, progress: Progress) -> None:
         """Show the final report of a broadcast that ended."""
 
+    async def halted(self, broadcast: Broadcast, progress: Progress, reason: str) -> None:
+        """Say that a broadcast cannot go on for now, why, and that it will resume."""
+
 
 class DeliveryService:
     """Run broadcasts in the background of the application."""
@@ -61,12 +64,18 @@ class DeliveryService:
         self._runs: dict[int, BroadcastRun] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._closing = False
+        self._stop_listening = store.subscriptions.on_change(self._chat_changed)
+
+    def _chat_changed(self, chat_id: int) -> None:
+        for run in self._runs.values():
+            run.chat_changed(chat_id)
 
     async def start(self, broadcast_id: int) -> int:
         """Fix the audience of a scheduled issue broadcast and start sending it.
 
         Return the number of messages to send; 0 when the broadcast was no longer
-        scheduled (cancelled meanwhile, or already started).
+        scheduled (cancelled meanwhile, or already started). Raise `AlreadyDeliveredError`
+        when another broadcast delivers the issue.
         """
         broadcast = await self._store.broadcasts.get(broadcast_id)
         if broadcast is None or broadcast.status is not BroadcastStatus.SCHEDULED:
@@ -89,6 +98,21 @@ class DeliveryService:
                 resumed.append(broadcast.id)
         return resumed
 
+    async def resume_one(self, broadcast_id: int) -> bool:
+        """Carry on with a stopped or halted broadcast; False if there is nothing to resume.
+
+        A stopped broadcast sends what its stop cancelled, to the audience fixed when it
+        started; what was sent is not sent again.
+        """
+        if broadcast_id in self._tasks:
+            return False
+        broadcast = await self._store.broadcasts.reopen(broadcast_id)
+        if broadcast is None:
+            return False
+        log.info("Resuming broadcast %s on an editor's request", broadcast_id)
+        self.launch(broadcast)
+        return True
+
     def launch(self, broadcast: Broadcast) -> None:
         """Run a broadcast that is already 'sending' in the background."""
         run = BroadcastRun(
@@ -108,7 +132,12 @@ class DeliveryService:
     async def _drive(self, broadcast: Broadcast, run: BroadcastRun) -> None:
         watcher = asyncio.create_task(self._watch(broadcast, run))
         try:
-            await run.run()
+            try:
+                await run.run()
+            finally:
+                # No progress edit may land after (and over) the report below.
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
             if run.recovered_in_flight:
                 log.warning(
                     "Broadcast %s: %d messages had been handed out when the previous process "
@@ -119,22 +148,36 @@ class DeliveryService:
                 )
             if self._closing:
                 return
+            if run.halted is not None:
+                await self._report_halt(broadcast, run, run.halted)
+                return
             status = BroadcastStatus.CANCELLED if run.stopping else BroadcastStatus.DONE
             await self._store.broadcasts.finish(broadcast.id, status)
             log.info("Broadcast %s %s", broadcast.id, status.value)
             final = await self._store.broadcasts.get(broadcast.id)
             if self.reporter is not None and final is not None:
-                await self.reporter.finished(final, run.progress)
-        except Exception:
+                try:
+                    await self.reporter.finished(final, run.progress)
+                except Exception:  # the broadcast is over; only its report did not arrive
+                    log.warning("Could not report broadcast %s", broadcast.id, exc_info=True)
+        except Exception as exc:
             # The broadcast stays 'sending': the next start resumes it.
             log.exception(
                 "Broadcast %s stopped on an error; it resumes at the next start", broadcast.id
             )
+            if not self._closing:
+                await self._report_halt(broadcast, run, run.halted or str(exc) or repr(exc))
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
             self._runs.pop(broadcast.id, None)
             self._tasks.pop(broadcast.id, None)
+
+    async def _report_halt(self, broadcast: Broadcast, run: BroadcastRun, reason: str) -> None:
+        if self.reporter is None:
+            return
+        try:
+            await self.reporter.halted(broadcast, run.progress, reason)
+        except Exception:  # the editor may be unreachable too; the log has the reason
+            log.warning("Could not tell the editor that broadcast %s halted", broadcast.id)
 
     async def _watch(self, broadcast: Broadcast, run: BroadcastRun) -> None:
         if self.reporter is None:
@@ -176,6 +219,7 @@ class DeliveryService:
     async def close(self) -> None:
         """Halt every run, leaving it to be resumed by the next process."""
         self._closing = True
+        self._stop_listening()
         for run in self._runs.values():
             run.stop()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)

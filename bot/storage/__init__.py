@@ -2,7 +2,8 @@
 
 StorageError
  ├── SchemaTooNewError
- └── DuplicateKeyError
+ ├── DuplicateKeyError
+ └── AlreadyDeliveredError
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.storage.archive import Archive, DuplicateKeyError
-from bot.storage.broadcasts import Broadcasts
+from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database, SchemaTooNewError, StorageError
 from bot.storage.records import (
     Broadcast,
@@ -34,6 +35,7 @@ from bot.storage.records import (
 from bot.storage.subscriptions import Subscriptions
 
 __all__ = [
+    "AlreadyDeliveredError",
     "Archive",
     "Broadcast",
     "BroadcastKind",

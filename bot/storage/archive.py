@@ -10,23 +10,37 @@ from typing import Final
 
 import aiosqlite
 
-from bot.content import FALLBACK_ORDER, CommentaryText, IssueDraft
+from bot.content import (
+    FALLBACK_ORDER,
+    CommentaryText,
+    IssueDraft,
+    StoredCommentary,
+    StoredContent,
+)
 from bot.storage.database import Database, StorageError, utcnow
+from bot.storage.publication import index_issue, publish_issue
 from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topic
-from bot.telegram_html import html_to_text
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 _SEARCHED_COLUMNS: Final = "title kicker author lead body"
 
 # Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
+# A commentary's topic is named as its own issue names it while that issue is a draft
+# (previews), then as published.
 _LANGUAGE_RANK: Final = "CASE {col} WHEN ?1 THEN 0 WHEN ?2 THEN 1 WHEN ?3 THEN 2 ELSE 3 END"
 
 _VIEW_SELECT: Final = f"""
     SELECT c.id, c.key, c.topic_key, i.id AS issue_id, i.week_start, i.week_end,
            i.published_at IS NOT NULL AS published,
            t.language, t.title, t.kicker, t.author, t.lead, t.body, t.link,
-           (SELECT tn.name FROM topic_names tn WHERE tn.topic_key = c.topic_key
-             ORDER BY {_LANGUAGE_RANK.format(col="tn.language")} LIMIT 1) AS topic_name
+           (SELECT n.name FROM (
+                SELECT d.name, {_LANGUAGE_RANK.format(col="d.language")} AS rank, 0 AS later
+                  FROM topic_name_drafts d
+                 WHERE d.issue_id = c.issue_id AND d.topic_key = c.topic_key
+                UNION ALL
+                SELECT tn.name, {_LANGUAGE_RANK.format(col="tn.language")}, 1
+                  FROM topic_names tn WHERE tn.topic_key = c.topic_key) AS n
+             ORDER BY n.rank, n.later LIMIT 1) AS topic_name
       FROM commentaries c
       JOIN issues i ON i.id = c.issue_id
       JOIN commentary_texts t ON t.id = (
@@ -92,12 +106,8 @@ class Archive:
         async with self._db.transaction() as conn:
             issue_ids = {await self._save_issue(conn, draft, now) for draft in drafts}
             for issue_id in issue_ids:
-                if publish:
-                    await conn.execute(
-                        "UPDATE issues SET published_at = ? WHERE id = ? AND published_at IS NULL",
-                        (now, issue_id),
-                    )
-                await self._index(conn, issue_id)
+                if not (publish and await publish_issue(conn, issue_id, now)):
+                    await index_issue(conn, issue_id)
 
     async def _save_issue(self, conn: aiosqlite.Connection, draft: IssueDraft, now: str) -> int:
         week = draft.week_start.isoformat()
@@ -112,15 +122,30 @@ class Archive:
             row = await cur.fetchone()
         assert row is not None
         issue_id: int = row[0]
+        async with conn.execute(
+            "SELECT published_at IS NOT NULL FROM issues WHERE id = ?", (issue_id,)
+        ) as cur:
+            published = await cur.fetchone()
+        # Readers see a topic's name change only when the issue that gives it is published.
+        visible = published is not None and bool(published[0])
         for item in draft.commentaries:
             await conn.execute(
                 "INSERT INTO topics (key) VALUES (?) ON CONFLICT DO NOTHING", (item.topic_key,)
             )
-            await conn.execute(
-                """INSERT INTO topic_names (topic_key, language, name) VALUES (?, ?, ?)
-                   ON CONFLICT (topic_key, language) DO UPDATE SET name = excluded.name""",
-                (item.topic_key, draft.language, item.topic_name),
-            )
+            if visible:
+                await conn.execute(
+                    """INSERT INTO topic_names (topic_key, language, name) VALUES (?, ?, ?)
+                       ON CONFLICT (topic_key, language) DO UPDATE SET name = excluded.name""",
+                    (item.topic_key, draft.language, item.topic_name),
+                )
+            else:
+                await conn.execute(
+                    """INSERT INTO topic_name_drafts (issue_id, topic_key, language, name)
+                       VALUES (?, ?, ?, ?)
+                       ON CONFLICT (issue_id, topic_key, language)
+                       DO UPDATE SET name = excluded.name""",
+                    (issue_id, item.topic_key, draft.language, item.topic_name),
+                )
             async with conn.execute(
                 "SELECT c.id, c.issue_id, i.week_start FROM commentaries c "
                 "JOIN issues i ON i.id = c.issue_id WHERE c.key = ?",
@@ -178,48 +203,57 @@ class Archive:
             ),
         )
 
-    async def _index(self, conn: aiosqlite.Connection, issue_id: int) -> None:
-        """Rebuild the search index of one issue: published texts only, so search needs
-        no join to hide drafts and FTS5 can rank with its LIMIT optimization."""
-        await conn.execute(
-            "DELETE FROM commentary_search WHERE rowid IN (SELECT t.id FROM commentary_texts t "
-            "JOIN commentaries c ON c.id = t.commentary_id WHERE c.issue_id = ?)",
-            (issue_id,),
-        )
-        async with conn.execute(
-            """SELECT t.id, t.title, t.kicker, t.author, t.lead, t.body, t.language
-                 FROM commentary_texts t
-                 JOIN commentaries c ON c.id = t.commentary_id
-                 JOIN issues i ON i.id = c.issue_id
-                WHERE c.issue_id = ? AND i.published_at IS NOT NULL""",
-            (issue_id,),
-        ) as cur:
-            rows = await cur.fetchall()
-        await conn.executemany(
-            "INSERT INTO commentary_search (rowid, title, kicker, author, lead, body, language) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    row["id"],
-                    row["title"],
-                    row["kicker"],
-                    row["author"],
-                    html_to_text(row["lead"]),
-                    html_to_text(row["body"]),
-                    row["language"],
-                )
-                for row in rows
-            ],
-        )
-
     async def publish(self, week_start: date) -> IssueInfo | None:
         """Make an issue visible to readers; return it, or None if there is no such issue."""
+        issue = await self.issue_by_week(week_start)
+        if issue is None:
+            return None
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE issues SET published_at = ? WHERE week_start = ? AND published_at IS NULL",
-                (utcnow(), week_start.isoformat()),
-            )
+            await publish_issue(conn, issue.id, utcnow())
         return await self.issue_by_week(week_start)
+
+    async def stored_content(self, draft: IssueDraft) -> StoredContent:
+        """Return what the store holds that an uploaded file of `draft`'s week must agree with."""
+        week = draft.week_start.isoformat()
+        issue = await self._db.fetchone(
+            "SELECT id, week_end FROM issues WHERE week_start = ?", (week,)
+        )
+        keys = [item.key for item in draft.commentaries]
+        rows = await self._db.fetchall(
+            f"""SELECT c.key, c.topic_key, c.position, i.week_start,
+                       group_concat(t.language) AS languages
+                  FROM commentaries c
+                  JOIN issues i ON i.id = c.issue_id
+                  LEFT JOIN commentary_texts t ON t.commentary_id = c.id
+                 WHERE i.week_start = ? OR c.key IN ({",".join("?" * len(keys))})
+                 GROUP BY c.id""",
+            (week, *keys),
+        )
+        week_languages = await self._db.fetchall(
+            "SELECT DISTINCT t.language FROM commentary_texts t "
+            "JOIN commentaries c ON c.id = t.commentary_id JOIN issues i ON i.id = c.issue_id "
+            "WHERE i.week_start = ?",
+            (week,),
+        )
+        names = await self._db.fetchall(
+            "SELECT topic_key, name FROM topic_names WHERE language = ?", (draft.language,)
+        )
+        return StoredContent(
+            language=draft.language,
+            week_end=None if issue is None else date.fromisoformat(issue["week_end"]),
+            week_languages=frozenset(row[0] for row in week_languages),
+            commentaries={
+                row["key"]: StoredCommentary(
+                    key=row["key"],
+                    week_start=date.fromisoformat(row["week_start"]),
+                    topic_key=row["topic_key"],
+                    languages=frozenset((row["languages"] or "").split(",")) - {""},
+                    position=row["position"],
+                )
+                for row in rows
+            },
+            topic_names={row[0]: row[1] for row in names},
+        )
 
     async def issue_by_week(self, week_start: date) -> IssueInfo | None:
         """Return the issue of a week, published or not."""

@@ -7,13 +7,16 @@ outcome; after a crash, rows still 'sending' are the only ones whose fate is unk
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from enum import Enum
 
 import aiosqlite
 
-from bot.storage.database import Database, utcnow
+from bot.storage.database import Database, StorageError, utcnow
+from bot.storage.publication import publish_issue
 from bot.storage.records import (
     Broadcast,
     BroadcastKind,
@@ -64,17 +67,37 @@ _CLAIM = """
 """
 
 
+class _Begun(Enum):
+    STARTED = "started"
+    NOT_SCHEDULED = "not scheduled"
+    LOST = "lost"
+    """Another broadcast holds the issue; this one was cancelled."""
+
+
 async def _begin(
     conn: aiosqlite.Connection, broadcast_id: int, messages: Sequence[RenderedMessage]
-) -> bool:
-    """Mark a scheduled broadcast as sending and store its messages; False if not scheduled."""
-    cur = await conn.execute(
-        "UPDATE broadcasts SET status = 'sending', started_at = ? "
-        "WHERE id = ? AND status = 'scheduled'",
-        (utcnow(), broadcast_id),
-    )
+) -> _Begun:
+    """Mark a scheduled broadcast as sending and store its messages.
+
+    An issue broadcast also claims its issue (`delivers_issue` is unique): when another
+    broadcast delivered or is delivering the issue, this one is cancelled instead.
+    """
+    now = utcnow()
+    try:
+        cur = await conn.execute(
+            "UPDATE broadcasts SET status = 'sending', started_at = ?, "
+            "delivers_issue = CASE kind WHEN 'issue' THEN issue_id END "
+            "WHERE id = ? AND status = 'scheduled'",
+            (now, broadcast_id),
+        )
+    except sqlite3.IntegrityError:
+        await conn.execute(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?",
+            (now, broadcast_id),
+        )
+        return _Begun.LOST
     if not cur.rowcount:
-        return False
+        return _Begun.NOT_SCHEDULED
     await conn.executemany(
         """INSERT INTO broadcast_messages
                (broadcast_id, language, commentary_id, topic_key, seq, text)
@@ -84,7 +107,22 @@ async def _begin(
             for m in messages
         ],
     )
-    return True
+    return _Begun.STARTED
+
+
+class AlreadyDeliveredError(StorageError):
+    """Raised when a broadcast would deliver an issue that another broadcast delivers.
+
+    The refused broadcast is cancelled; `by` is the one that holds the issue.
+    """
+
+    def __init__(self, broadcast_id: int, by: Broadcast) -> None:
+        super().__init__(
+            f"broadcast {broadcast_id} not started: issue {by.issue.id} is delivered by "
+            f"broadcast {by.id}"
+        )
+        self.broadcast_id = broadcast_id
+        self.by = by
 
 
 def _time(value: str | None) -> datetime | None:
@@ -152,24 +190,29 @@ class Broadcasts:
 
         Return the number of outbox rows. A broadcast that is not scheduled any more (it
         was cancelled, or another process started it) is left alone and 0 is returned.
+        Raise `AlreadyDeliveredError` when another broadcast holds the issue: an issue is
+        delivered at most once, whoever starts it and however the starts interleave.
         """
         async with self._db.transaction() as conn:
-            if not await _begin(conn, broadcast_id, messages):
-                return 0
-            await conn.execute(
-                "UPDATE issues SET published_at = ? WHERE published_at IS NULL AND id = "
-                "(SELECT issue_id FROM broadcasts WHERE id = ?)",
-                (utcnow(), broadcast_id),
-            )
-            for seq in sorted({m.seq for m in messages}):
-                await conn.execute(_FIX_AUDIENCE, (broadcast_id, seq))
-            async with conn.execute(
-                "SELECT count(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
-            ) as count:
-                row = await count.fetchone()
-        assert row is not None
-        total: int = row[0]
-        return total
+            begun = await _begin(conn, broadcast_id, messages)
+            if begun is _Begun.STARTED:
+                issue_id = await conn.execute_fetchall(
+                    "SELECT issue_id FROM broadcasts WHERE id = ?", (broadcast_id,)
+                )
+                await publish_issue(conn, next(iter(issue_id))[0], utcnow())
+                for seq in sorted({m.seq for m in messages}):
+                    await conn.execute(_FIX_AUDIENCE, (broadcast_id, seq))
+                total = await conn.execute_fetchall(
+                    "SELECT count(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
+                )
+        if begun is _Begun.LOST:
+            holder = await self.delivery_of(broadcast_id)
+            assert holder is not None
+            raise AlreadyDeliveredError(broadcast_id, holder)
+        if begun is _Begun.NOT_SCHEDULED:
+            return 0
+        count: int = next(iter(total))[0]
+        return count
 
     async def start_correction(
         self, broadcast_id: int, source_id: int, messages: Sequence[RenderedMessage]
@@ -180,7 +223,7 @@ class Broadcasts:
         every chat that received one gets an edit of that very message. Return the row count.
         """
         async with self._db.transaction() as conn:
-            if not await _begin(conn, broadcast_id, messages):
+            if await _begin(conn, broadcast_id, messages) is not _Begun.STARTED:
                 return 0
             cur = await conn.execute(
                 """INSERT INTO outbox
@@ -227,11 +270,15 @@ class Broadcasts:
         return [_broadcast(row) for row in rows]
 
     async def last_delivery(self, issue_id: int) -> Broadcast | None:
-        """Return the latest issue broadcast (not correction) of an issue that started."""
+        """Return the broadcast that delivers (or delivered) an issue, if one started."""
+        row = await self._db.fetchone(f"{_SELECT} WHERE b.delivers_issue = ?", (issue_id,))
+        return None if row is None else _broadcast(row)
+
+    async def delivery_of(self, broadcast_id: int) -> Broadcast | None:
+        """Return the broadcast that delivers the issue of a given broadcast, if any."""
         row = await self._db.fetchone(
-            f"{_SELECT} WHERE b.issue_id = ? AND b.kind = 'issue' AND b.started_at IS NOT NULL "
-            "ORDER BY b.id DESC LIMIT 1",
-            (issue_id,),
+            f"{_SELECT} WHERE b.delivers_issue = (SELECT issue_id FROM broadcasts WHERE id = ?)",
+            (broadcast_id,),
         )
         return None if row is None else _broadcast(row)
 
@@ -252,6 +299,29 @@ class Broadcasts:
                 (utcnow(), broadcast_id),
             )
             return cur.rowcount > 0
+
+    async def reopen(self, broadcast_id: int) -> Broadcast | None:
+        """Make a stopped or halted broadcast 'sending' again; None if it is neither.
+
+        A stopped broadcast's cancelled rows go back to 'pending': they were never handed
+        to Telegram, so sending them now repeats nothing.
+        """
+        async with self._db.transaction() as conn:
+            cur = await conn.execute(
+                "UPDATE broadcasts SET status = 'sending', finished_at = NULL "
+                "WHERE id = ? AND status = 'cancelled' AND started_at IS NOT NULL",
+                (broadcast_id,),
+            )
+            if cur.rowcount:
+                await conn.execute(
+                    "UPDATE outbox SET status = 'pending', updated_at = ? "
+                    "WHERE broadcast_id = ? AND status = 'cancelled'",
+                    (utcnow(), broadcast_id),
+                )
+        broadcast = await self.get(broadcast_id)
+        if broadcast is None or broadcast.status is not BroadcastStatus.SENDING:
+            return None
+        return broadcast
 
     async def finish(self, broadcast_id: int, status: BroadcastStatus) -> None:
         """End a broadcast; when cancelled, what was not sent is marked cancelled."""

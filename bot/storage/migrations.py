@@ -148,4 +148,25 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     CREATE INDEX outbox_by_status ON outbox(broadcast_id, status, id);
     CREATE INDEX outbox_by_chat ON outbox(chat_id, broadcast_id);
     """,
+    # 3: an issue is delivered at most once; a draft's topic names wait for its publication.
+    """
+    -- The issue a broadcast delivers, set when an issue broadcast starts. Unique: a second
+    -- start of the same issue fails in the database, whatever raced it. Only the first of
+    -- any earlier duplicate deliveries is marked, so the index can be built.
+    ALTER TABLE broadcasts ADD COLUMN delivers_issue INTEGER;
+    UPDATE broadcasts SET delivers_issue = issue_id
+     WHERE id IN (SELECT min(id) FROM broadcasts
+                   WHERE kind = 'issue' AND started_at IS NOT NULL GROUP BY issue_id);
+    CREATE UNIQUE INDEX broadcasts_one_delivery ON broadcasts(delivers_issue);
+
+    -- Topic names as an unpublished issue gives them; readers keep seeing `topic_names`
+    -- until the issue is published, when these replace them.
+    CREATE TABLE topic_name_drafts (
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        topic_key TEXT NOT NULL REFERENCES topics(key) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (issue_id, topic_key, language)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import aiosqlite
 
@@ -15,6 +15,20 @@ class Subscriptions:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._listeners: list[Callable[[int], None]] = []
+
+    def on_change(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call `listener(chat_id)` after a chat's language or subscription changes.
+
+        Return a function that removes the listener. A running broadcast listens, so that
+        a reader who changes language or leaves is checked again just before each send.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed(self, chat_id: int) -> None:
+        for listener in list(self._listeners):
+            listener(chat_id)
 
     async def get(self, chat_id: int) -> Chat | None:
         """Return a chat the bot knows, or None."""
@@ -89,6 +103,7 @@ class Subscriptions:
                 "UPDATE chats SET language = ?, updated_at = ? WHERE chat_id = ?",
                 (language, utcnow(), chat_id),
             )
+        self._changed(chat_id)
 
     async def set_topics(self, chat_id: int, topics: Iterable[str] | None) -> None:
         """Restrict a chat to some topics, or follow all of them with None."""
@@ -104,6 +119,7 @@ class Subscriptions:
                     "INSERT INTO chat_topics (chat_id, topic_key) VALUES (?, ?)",
                     [(chat_id, key) for key in chosen],
                 )
+        self._changed(chat_id)
 
     async def unsubscribe(self, chat_id: int) -> bool:
         """Stop deliveries to a chat, keeping its preferences; return False if it had none."""
@@ -123,7 +139,9 @@ class Subscriptions:
             )
             if cur.rowcount:
                 await _event(conn, chat_id, event, None, now)
-            return cur.rowcount > 0
+        if cur.rowcount:
+            self._changed(chat_id)
+        return cur.rowcount > 0
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Move a group's chat record to its new supergroup id; return whether one moved."""

@@ -1,0 +1,69 @@
+"""What publishing an issue means, in one place: visible, named and searchable at once.
+
+Until an issue is published readers see nothing of it: not its commentaries, not its
+texts in search, not the topic names its files give (those wait in `topic_name_drafts`).
+Every path that publishes (the importer's `--publish`, a broadcast's start) goes through
+`publish_issue` inside its own transaction.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.telegram_html import html_to_text
+
+
+async def publish_issue(conn: aiosqlite.Connection, issue_id: int, now: str) -> bool:
+    """Publish an issue inside the caller's transaction; return False if it already was."""
+    cur = await conn.execute(
+        "UPDATE issues SET published_at = ? WHERE id = ? AND published_at IS NULL",
+        (now, issue_id),
+    )
+    if not cur.rowcount:
+        return False
+    await conn.execute(
+        """INSERT INTO topic_names (topic_key, language, name)
+           SELECT topic_key, language, name FROM topic_name_drafts WHERE issue_id = ?
+           ON CONFLICT (topic_key, language) DO UPDATE SET name = excluded.name""",
+        (issue_id,),
+    )
+    await conn.execute("DELETE FROM topic_name_drafts WHERE issue_id = ?", (issue_id,))
+    await index_issue(conn, issue_id)
+    return True
+
+
+async def index_issue(conn: aiosqlite.Connection, issue_id: int) -> None:
+    """Rebuild the search index of one issue: published texts only.
+
+    Search then needs no join to hide drafts, and FTS5 can rank with its LIMIT path.
+    """
+    await conn.execute(
+        "DELETE FROM commentary_search WHERE rowid IN (SELECT t.id FROM commentary_texts t "
+        "JOIN commentaries c ON c.id = t.commentary_id WHERE c.issue_id = ?)",
+        (issue_id,),
+    )
+    async with conn.execute(
+        """SELECT t.id, t.title, t.kicker, t.author, t.lead, t.body, t.language
+             FROM commentary_texts t
+             JOIN commentaries c ON c.id = t.commentary_id
+             JOIN issues i ON i.id = c.issue_id
+            WHERE c.issue_id = ? AND i.published_at IS NOT NULL""",
+        (issue_id,),
+    ) as cur:
+        rows = await cur.fetchall()
+    await conn.executemany(
+        "INSERT INTO commentary_search (rowid, title, kicker, author, lead, body, language) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                row["id"],
+                row["title"],
+                row["kicker"],
+                row["author"],
+                html_to_text(row["lead"]),
+                html_to_text(row["body"]),
+                row["language"],
+            )
+            for row in rows
+        ],
+    )
