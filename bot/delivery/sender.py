@@ -168,6 +168,11 @@ class BroadcastRun:
         self._stopping = True
         self._recorded.set()
 
+    @property
+    def unrecorded(self) -> list[DeliveryResult]:
+        """Return the outcomes this run knows but could not write (after it halted)."""
+        return list(self._results)
+
     def chat_changed(self, chat_id: int) -> None:
         """Note that a chat's language or subscription changed after its rows were claimed."""
         self._changed.add(chat_id)

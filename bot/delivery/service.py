@@ -18,7 +18,7 @@ from bot.delivery.compose import render_issue
 from bot.delivery.pacing import Pacer, SendLimits
 from bot.delivery.sender import BroadcastRun, Progress
 from bot.i18n import Catalogs
-from bot.storage import Broadcast, BroadcastStatus, Store
+from bot.storage import Broadcast, BroadcastStatus, DeliveryResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class DeliveryService:
         self._progress_seconds = progress_seconds
         self._runs: dict[int, BroadcastRun] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._unrecorded: dict[int, list[DeliveryResult]] = {}
+        """Outcomes of halted runs that the database refused, written when they resume."""
         self._closing = False
         self._stop_listening = store.subscriptions.on_change(self._chat_changed)
 
@@ -106,6 +108,10 @@ class DeliveryService:
         """
         if broadcast_id in self._tasks:
             return False
+        if unrecorded := self._unrecorded.get(broadcast_id):
+            # Sent before the halt: written now, they are not sent again.
+            await self._store.broadcasts.record(unrecorded)
+            del self._unrecorded[broadcast_id]
         broadcast = await self._store.broadcasts.reopen(broadcast_id)
         if broadcast is None:
             return False
@@ -165,6 +171,8 @@ class DeliveryService:
             log.exception(
                 "Broadcast %s stopped on an error; it resumes at the next start", broadcast.id
             )
+            if run.unrecorded:
+                self._unrecorded[broadcast.id] = run.unrecorded
             if not self._closing:
                 await self._report_halt(broadcast, run, run.halted or str(exc) or repr(exc))
         finally:

@@ -1,0 +1,106 @@
+"""End to end: a broadcast that cannot go on says so, and readers who leave are respected.
+
+The bot runs against the stand-in over HTTP. A database that starts refusing writes in
+the middle of a broadcast halts it with a report in the editor's progress message, and
+Resume finishes it with nothing lost or repeated; a reader who changes language after their
+messages were queued gets nothing in the language they left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.delivery import sender
+from bot.delivery.pacing import SendLimits
+from bot.demo import BOT_USERNAME, DEMO_TOKEN
+from bot.storage import BroadcastStatus, DeliveryStatus
+from standin import BotApiStandIn
+from tests.newsroom import (
+    NEWEST_LABEL,
+    newsroom,
+    open_private_chats,
+    prepare_database,
+    readers,
+)
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
+        yield server
+
+
+async def test_a_database_that_refuses_writes_halts_the_broadcast_with_a_report(
+    standin: BotApiStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sender, "HALT_AFTER", 1.0)
+    audience = readers(60)
+    database = tmp_path / "bot.sqlite3"
+    await prepare_database(database, audience)
+    open_private_chats(standin, audience)
+    slow = SendLimits(per_second=60, per_chat_per_second=50, per_group_per_minute=3000)
+    async with newsroom(standin, database, limits=slow) as desk:
+        broadcast = await desk.send_newest()
+        await standin.wait_for(lambda: standin.stats.messages_sent >= 30, timeout=10)
+        # From now on SQLite refuses every write, as with a full disk or a read-only mount.
+        await desk.store.db._conn.execute("PRAGMA query_only = ON")
+        progress = desk.progress_message(broadcast)
+        await standin.wait_for(lambda: progress.text.startswith("Halted"), timeout=15)
+
+        lines = progress.text.splitlines()
+        assert lines[0] == f"Halted: the issue of {NEWEST_LABEL}"
+        assert lines[1].startswith("Sending cannot go on: ")
+        assert "readonly" in lines[1] or "read-only" in lines[1], lines[1]
+        assert "resumes where it stopped when the bot starts again" in progress.text
+        assert [b["text"] for b in progress.buttons] == ["Resume"]
+        assert await desk.store.broadcasts.status(broadcast.id) is BroadcastStatus.SENDING
+        sent_before = standin.stats.messages_sent
+
+        await desk.store.db._conn.execute("PRAGMA query_only = OFF")
+        await desk.press("Resume")
+        broadcast = await desk.finish(broadcast.id)
+        assert broadcast.status is BroadcastStatus.DONE
+        assert sent_before < standin.stats.messages_sent
+        expected = await desk.expected_html(broadcast.id)
+        for chat_id, language in audience.items():
+            assert desk.received(chat_id) == expected[language], chat_id
+        rows = await desk.outbox(broadcast.id)
+        assert {row["status"] for row in rows} == {DeliveryStatus.SENT}
+
+
+async def test_a_reader_who_changes_language_mid_broadcast_gets_nothing_in_the_old_one(
+    standin: BotApiStandIn, tmp_path: Path
+) -> None:
+    audience = readers(60)
+    database = tmp_path / "bot.sqlite3"
+    await prepare_database(database, audience)
+    open_private_chats(standin, audience)
+    # Late in the first round: its first row is claimed, and queued, long before its turn.
+    switcher = sorted(c for c, language in audience.items() if language == "en")[15]
+    leaver = sorted(c for c, language in audience.items() if language == "ru")[15]
+    slow = SendLimits(per_second=20, per_chat_per_second=50, per_group_per_minute=3000)
+    async with newsroom(standin, database, limits=slow) as desk:
+        broadcast = await desk.send_newest()
+        await standin.wait_for(lambda: standin.stats.messages_sent >= 5, timeout=10)
+        await desk.say("/unsubscribe", user=leaver)
+        left_at = len(desk.received(leaver))
+        await desk.say("/language", user=switcher)
+        await desk.press("Беларуская", user=switcher)
+        switched_at = len(desk.received(switcher))
+        broadcast = await desk.finish(broadcast.id, timeout=60)
+
+        expected = await desk.expected_html(broadcast.id)
+        after = desk.received(switcher)[switched_at:] + desk.received(leaver)[left_at:]
+        assert not set(after) & set(expected["en"] + expected["ru"]), after
+        # Their rows were claimed before they changed their minds; they were skipped.
+        rows = await desk.outbox(broadcast.id)
+        assert {row["status"] for row in rows if row["chat_id"] == leaver} <= {
+            DeliveryStatus.SKIPPED,
+            DeliveryStatus.SENT,
+        }
+        assert [r["status"] for r in rows if r["chat_id"] == switcher].count(
+            DeliveryStatus.SKIPPED
+        ) >= len(expected["en"]) - 1
