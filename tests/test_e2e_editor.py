@@ -577,3 +577,85 @@ async def test_the_report_reaches_the_editor_even_if_the_progress_message_is_gon
         assert report.text.startswith(f"Delivered: the issue of {NEWEST_LABEL}")
         assert "24 messages sent" in report.text
     assert not [r for r in caplog.records if "stopped on an error" in r.getMessage()]
+
+
+async def test_uploads_stay_out_of_readers_sight_and_must_agree_with_stored_languages(
+    standin: BotApiStandIn, database: Path
+) -> None:
+    await prepare_database(database, {}, newest_stored=False)
+    reader = 4242
+    standin.add_user(reader, "Reader", language_code="en", started=True)
+    async with newsroom(standin, database) as desk:
+        name, content = sample_file("en")
+        lines = content.decode().splitlines()
+        # A new topic in an unpublished upload: readers do not see it before it is sent.
+        renamed = corrected(
+            content,
+            "topic: belarus-eu\ntopic-name: Belarus and the EU",
+            "topic: neighbours\ntopic-name: Neighbours",
+        )
+        replies = await desk.upload(name, renamed)
+        assert replies[0].text.startswith("Stored the English version"), replies[0].text
+        topics = await desk.say("/topics", user=reader)
+        assert "Neighbours" not in topics[-1].text
+        preview = await desk.press("Preview: English")
+        assert any("Neighbours" in message.text for message in preview)
+
+        # A file that renames a published topic is refused with the line to fix.
+        line = lines.index("topic-name: Economy") + 1
+        replies = await desk.upload(
+            name, corrected(content, "topic-name: Economy", "topic-name: The economy")
+        )
+        assert replies[0].text.splitlines()[0] == f"{name} was not imported:"
+        assert replies[0].text.splitlines()[1] == (
+            f"• {name}:{line}: topic 'economy' is named 'The economy' here but 'Economy' in "
+            "the published issues (en); use the same name"
+        )
+
+        # Another language must agree with the stored one: topic per key, week-end.
+        ru_name, ru_content = sample_file("ru")
+        ru_lines = ru_content.decode().splitlines()
+        topic_line = ru_lines.index("topic: society") + 1
+        moved = corrected(ru_content, "topic: society", "topic: economy")
+        moved = moved.decode().replace("week-end: 2026-09-27", "week-end: 2026-09-26").encode()
+        replies = await desk.upload(ru_name, moved)
+        errors = replies[0].text.splitlines()[1:]
+        assert errors[:2] == [
+            f"• {ru_name}:3: week-end 2026-09-26 differs from week-end 2026-09-27 of the "
+            "stored issue of the week (en)",
+            f"• {ru_name}:{topic_line}: commentary 'rural-doctors-2026-09' has topic 'economy' "
+            "here but 'society' in the stored version (en)",
+        ], errors
+        assert (
+            f"• {ru_name}:{ru_lines.index('topic: belarus-eu') + 1}: commentary 'lithuania-transit-2026-09' has topic 'belarus-eu' "
+            "here but 'neighbours' in the stored version (en)"
+        ) in errors
+        topics = await desk.say("/topics", user=reader)
+        assert "Neighbours" not in topics[-1].text
+
+        # Once sent, the new topic is there for readers.
+        await desk.press("Send now")
+        await desk.press("Yes, send now")
+        started = await desk.store.broadcasts.recent(1)
+        await desk.finish(started[0].id)
+        topics = await desk.say("/topics", user=reader)
+        assert "Neighbours" in topics[-1].text
+        found = await desk.say("/search transit", user=reader)
+        assert "Nothing found" not in found[-1].text
+
+
+async def test_a_schedule_time_out_of_range_gets_a_clear_answer(
+    standin: BotApiStandIn, database: Path
+) -> None:
+    await prepare_database(database, {})
+    async with newsroom(standin, database) as desk:
+        issue = await desk.newest_issue()
+        await desk.pick_newest()
+        far = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp()) + 10 * 365 * 86400
+        for timestamp in (far, 2**40):
+            _, replies = await desk.press_data(f"at:{issue.id}:{timestamp}", force=True)
+            assert [r.text for r in replies] == ["Pick a time within the next year."]
+        await desk.press("Schedule")
+        replies = await desk.say("2099-01-01 09:00")
+        assert [r.text for r in replies] == ["Pick a time within the next year."]
+        assert await desk.store.broadcasts.with_status(BroadcastStatus.SCHEDULED) == []
