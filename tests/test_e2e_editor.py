@@ -627,8 +627,9 @@ async def test_uploads_stay_out_of_readers_sight_and_must_agree_with_stored_lang
             "here but 'society' in the stored version (en)",
         ], errors
         assert (
-            f"• {ru_name}:{ru_lines.index('topic: belarus-eu') + 1}: commentary 'lithuania-transit-2026-09' has topic 'belarus-eu' "
-            "here but 'neighbours' in the stored version (en)"
+            f"• {ru_name}:{ru_lines.index('topic: belarus-eu') + 1}: commentary "
+            "'lithuania-transit-2026-09' has topic 'belarus-eu' here but 'neighbours' in the "
+            "stored version (en)"
         ) in errors
         topics = await desk.say("/topics", user=reader)
         assert "Neighbours" not in topics[-1].text
