@@ -30,8 +30,8 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
 from bot.editor_reports import EditorReporter
+from bot.editorial import Editorial
 from bot.i18n import Catalogs
-from bot.scheduling import restore_schedule
 from bot.storage import Store
 from bot.updates import PerChatUpdateProcessor
 from handlers import editor, editor_admin, errors, membership, reading, start, subscription
@@ -79,8 +79,16 @@ async def post_init(application: BotApplication) -> None:
         ),
     )
     data.attach_delivery(delivery)
-    planned = await restore_schedule(application.job_queue, store)
-    resumed = await delivery.resume()
+    editorial = Editorial(
+        bot=application.bot,
+        store=store,
+        delivery=delivery,
+        catalogs=data.catalogs,
+        settings=settings,
+        job_queue=application.job_queue,
+    )
+    data.attach_editorial(editorial)
+    planned, resumed = await editorial.restore()
     if planned or resumed:
         log.info("%d broadcasts scheduled, %d resumed", planned, len(resumed))
     if application.job_queue is not None:
@@ -112,6 +120,7 @@ async def post_stop(application: BotApplication) -> None:
         return
     await delivery.close()
     data.attach_delivery(None)
+    data.attach_editorial(None)
 
 
 async def post_shutdown(application: BotApplication) -> None:
@@ -147,8 +156,8 @@ def add_handlers(application: BotApplication) -> None:
         "stats": editor_admin.stats_command,
         "channels": editor_admin.channels_command,
     }
-    for name, callback in editor_commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
+    for name, guarded in editor_commands.items():
+        application.add_handler(CommandHandler(name, guarded, filters=COMMAND_UPDATES))
     application.add_handler(CallbackQueryHandler(editor.editor_button, pattern=r"^(ei|pv|at):"))
     application.add_handler(CallbackQueryHandler(editor.broadcast_button, pattern=r"^(st|rs|us):"))
     application.add_handler(CallbackQueryHandler(editor_admin.channel_button, pattern=r"^rc:"))

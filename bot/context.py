@@ -9,6 +9,7 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.config import Settings
 from bot.delivery.pacing import Pacer
 from bot.delivery.service import DeliveryService
+from bot.editorial import Editorial
 from bot.i18n import Catalogs
 from bot.storage import Store
 
@@ -21,6 +22,7 @@ class BotData:
         self._catalogs: Catalogs | None = None
         self._store: Store | None = None
         self._delivery: DeliveryService | None = None
+        self._editorial: Editorial | None = None
         self.pacer = Pacer(1.0)
 
     def configure(self, settings: Settings, catalogs: Catalogs, pacer: Pacer) -> None:
@@ -36,6 +38,17 @@ class BotData:
     def attach_delivery(self, delivery: DeliveryService | None) -> None:
         """Attach the running delivery service, or detach it on shutdown."""
         self._delivery = delivery
+
+    def attach_editorial(self, editorial: Editorial | None) -> None:
+        """Attach the editorial workflow, or detach it on shutdown."""
+        self._editorial = editorial
+
+    @property
+    def editorial(self) -> Editorial:
+        """Return the editorial workflow: broadcasts from plan to report."""
+        if self._editorial is None:
+            raise RuntimeError("the editorial workflow is not running: it starts in post_init")
+        return self._editorial
 
     @property
     def delivery(self) -> DeliveryService:

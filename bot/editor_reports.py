@@ -21,11 +21,11 @@ from bot.telegram_html import escape
 log = logging.getLogger(__name__)
 
 
-async def editor_translator(
-    store: Store, catalogs: Catalogs, default_language: str, chat_id: int
+def editor_translator(
+    catalogs: Catalogs, default_language: str, broadcast: Broadcast
 ) -> Translator:
-    """Return the translator of an editor's chat: its stored language, else the default."""
-    return catalogs[await store.subscriptions.language(chat_id) or default_language]
+    """Return the translator of the editor who planned a broadcast."""
+    return catalogs[broadcast.editor_language or default_language]
 
 
 def _week(t: Translator, broadcast: Broadcast) -> str:
@@ -184,23 +184,21 @@ class EditorReporter:
         self._catalogs = catalogs
         self._default = default
 
-    async def translator(self, broadcast: Broadcast) -> Translator:
-        """Return the translator of the editor's chat."""
-        return await editor_translator(
-            self._store, self._catalogs, self._default, broadcast.editor_chat_id
-        )
+    def translator(self, broadcast: Broadcast) -> Translator:
+        """Return the translator of the editor who planned the broadcast."""
+        return editor_translator(self._catalogs, self._default, broadcast)
 
     async def progress(self, broadcast: Broadcast, progress: Progress) -> None:
         """Edit the progress message with the latest counts."""
         current = await self._store.broadcasts.get(broadcast.id)
         if current is None or current.progress_message_id is None:
             return
-        t = await self.translator(current)
+        t = self.translator(current)
         await self._edit(current, progress_text(t, current, progress), stop_button(t, current.id))
 
     async def finished(self, broadcast: Broadcast, progress: Progress) -> None:
         """Replace the progress message with the final report."""
-        t = await self.translator(broadcast)
+        t = self.translator(broadcast)
         reasons = await self._store.broadcasts.failure_reasons(broadcast.id)
         text = final_text(t, broadcast, progress, reasons)
         stopped = broadcast.status is BroadcastStatus.CANCELLED
@@ -209,7 +207,7 @@ class EditorReporter:
     async def halted(self, broadcast: Broadcast, progress: Progress, reason: str) -> None:
         """Replace the progress message with why the broadcast halted, and a Resume button."""
         current = await self._store.broadcasts.get(broadcast.id) or broadcast
-        t = await self.translator(current)
+        t = self.translator(current)
         text = halted_text(t, current, progress, reason)
         await self._replace(current, text, resume_button(t, current.id))
 

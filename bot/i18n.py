@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Final
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -88,6 +88,10 @@ class Translator:
     def format_date(self, day: date) -> str:
         """Format a date in full, e.g. 'July 27, 2020'."""
         return format_date(day, "long", locale=self.locale)
+
+    def format_time(self, moment: datetime) -> str:
+        """Format a time of day on the 24-hour clock, e.g. '09:00'."""
+        return format_time(moment, "HH:mm", locale=self.locale)
 
     def format_week(self, start: date, end: date) -> str:
         """Format the range an issue covers with full month names: 'July 27 – August 2, 2020'.

@@ -12,11 +12,11 @@ from telegram.error import BadRequest, Forbidden
 from bot import callbacks, render
 from bot.content import LANGUAGES
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, N_
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.storage import DeliveryStatus
 from bot.telegram_html import escape
 from handlers.common import answer_expired
-from handlers.editor import editor_translator
+from handlers.guards import editors_only
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,9 @@ STATS_WEEKS = 8
 RECENT_BROADCASTS = 5
 
 
-async def stats_command(update: Update, context: BotContext) -> None:
+@editors_only
+async def stats_command(update: Update, context: BotContext, t: Translator) -> None:
     """Show subscribers by language and chat kind, weekly joins and leaves, last broadcasts."""
-    t = await editor_translator(update, context)
-    if t is None:
-        return
     chat = update.effective_chat
     assert chat is not None
     subscriptions, broadcasts = context.store.subscriptions, context.store.broadcasts
@@ -90,16 +88,14 @@ async def stats_command(update: Update, context: BotContext) -> None:
     await chat.send_message("\n".join(lines))
 
 
-async def channels_command(update: Update, context: BotContext) -> None:
+@editors_only
+async def channels_command(update: Update, context: BotContext, t: Translator) -> None:
     """List the mirror channels, or add one: /channels add @channel <language>."""
-    t = await editor_translator(update, context)
-    if t is None:
-        return
     chat = update.effective_chat
     assert chat is not None
     args = context.args or []
     if args and args[0] == "add":
-        await _add_channel(update, context, args[1:])
+        await _add_channel(update, context, t, args[1:])
         return
     channels = await context.store.subscriptions.channels()
     usage = t.gettext(
@@ -131,10 +127,11 @@ async def channels_command(update: Update, context: BotContext) -> None:
     await chat.send_message("\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
 
 
-async def _add_channel(update: Update, context: BotContext, args: list[str]) -> None:
-    t = await editor_translator(update, context)
+async def _add_channel(
+    update: Update, context: BotContext, t: Translator, args: list[str]
+) -> None:
     chat = update.effective_chat
-    assert t is not None and chat is not None
+    assert chat is not None
     if len(args) != 2 or args[1] not in LANGUAGES:
         await chat.send_message(escape(t.gettext("Write it as: /channels add @channel be")))
         return
@@ -173,11 +170,9 @@ async def _add_channel(update: Update, context: BotContext, args: list[str]) -> 
     await chat.send_message(escape(text))
 
 
-async def channel_button(update: Update, context: BotContext) -> None:
+@editors_only
+async def channel_button(update: Update, context: BotContext, t: Translator) -> None:
     """Handle the Remove button of a mirror channel."""
-    t = await editor_translator(update, context)
-    if t is None:
-        return
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     action = callbacks.parse(query.data)

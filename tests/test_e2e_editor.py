@@ -61,7 +61,7 @@ async def test_outsiders_are_refused_everything_and_learn_nothing(
     standin.add_user(OUTSIDER, "Curious", language_code="en", started=True)
     group = -4100
     standin.add_group(group, "Editors' lounge", admins=[EDITOR], members=[OUTSIDER])
-    caplog.set_level(logging.WARNING, logger="handlers.editor")
+    caplog.set_level(logging.WARNING, logger="handlers.guards")
 
     async with newsroom(standin, database) as desk:
         issue = await desk.newest_issue()

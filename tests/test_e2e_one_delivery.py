@@ -121,11 +121,7 @@ async def test_a_scheduled_run_and_a_press_deliver_the_issue_once(
             scheduled_at=datetime.now(UTC),
         )
         standin.add_user(SECOND_EDITOR, "Second editor", language_code="ru", started=True)
-        from bot.scheduling import schedule_broadcast  # noqa: PLC0415
-
-        scheduled = await desk.store.broadcasts.get(planned)
-        assert scheduled is not None
-        schedule_broadcast(desk.application.job_queue, scheduled)
+        await desk.application.bot_data.editorial.restore()  # plans it as at start-up
         standin.press_button(EDITOR, EDITOR, confirm.message_id, f"ei:go:{issue.id}")
         await desk.scene.settle()
         await asyncio.sleep(1.5)  # the job fires one second after being planned

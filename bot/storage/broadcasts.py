@@ -144,6 +144,7 @@ def _broadcast(row: aiosqlite.Row) -> Broadcast:
         status=BroadcastStatus(row["status"]),
         editor_id=row["editor_id"],
         editor_chat_id=row["editor_chat_id"],
+        editor_language=row["editor_language"],
         progress_message_id=row["progress_message_id"],
         scheduled_at=_time(row["scheduled_at"]),
         created_at=created,
@@ -164,6 +165,7 @@ class Broadcasts:
         *,
         editor_id: int,
         editor_chat_id: int,
+        editor_language: str | None = None,
         kind: BroadcastKind = BroadcastKind.ISSUE,
         scheduled_at: datetime | None = None,
     ) -> int:
@@ -171,13 +173,14 @@ class Broadcasts:
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 """INSERT INTO broadcasts (issue_id, kind, status, editor_id, editor_chat_id,
-                                           scheduled_at, created_at)
-                   VALUES (?, ?, 'scheduled', ?, ?, ?, ?)""",
+                                           editor_language, scheduled_at, created_at)
+                   VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?)""",
                 (
                     issue_id,
                     kind.value,
                     editor_id,
                     editor_chat_id,
+                    editor_language,
                     None if scheduled_at is None else scheduled_at.astimezone(UTC).isoformat(),
                     utcnow(),
                 ),

@@ -159,6 +159,11 @@ MIGRATIONS: Final[tuple[str, ...]] = (
                    WHERE kind = 'issue' AND started_at IS NOT NULL GROUP BY issue_id);
     CREATE UNIQUE INDEX broadcasts_one_delivery ON broadcasts(delivers_issue);
 
+    -- The language of the editor who planned a broadcast: its reports speak it.
+    ALTER TABLE broadcasts ADD COLUMN editor_language TEXT;
+    UPDATE broadcasts SET editor_language =
+           (SELECT language FROM chats WHERE chats.chat_id = broadcasts.editor_chat_id);
+
     -- Topic names as an unpublished issue gives them; readers keep seeing `topic_names`
     -- until the issue is published, when these replace them.
     CREATE TABLE topic_name_drafts (

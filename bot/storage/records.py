@@ -158,6 +158,8 @@ class Broadcast:
     status: BroadcastStatus
     editor_id: int
     editor_chat_id: int
+    editor_language: str | None
+    """The language the editor who planned it reads; reports use it."""
     progress_message_id: int | None
     scheduled_at: datetime | None
     created_at: datetime
