@@ -208,6 +208,29 @@ async def test_archive_pages_navigate_and_survive_a_restart(
         assert "Page 2 of" in standin.messages(READER_EN)[-1].text
 
 
+async def test_a_stored_search_answers_only_the_chat_that_ran_it(
+    scene: Scene, standin: BotApiStandIn, catalogs: Catalogs
+) -> None:
+    await scene.say(READER_EN, READER_EN, "/start sub_en")
+    await scene.say(READER_EN, READER_EN, "/search the")
+    page = standin.messages(READER_EN)[-1]
+    following = page.buttons[-1]["callback_data"]
+    search_id = following.split(":")[1]
+    first_page = f"sr:{search_id}:0"
+
+    await scene.say(READER_RU, READER_RU, "/start sub_ru")
+    for data in (first_page, following, f"sr:{int(search_id) + 1}:0", f"sr:{search_id}:1"):
+        answer = await scene.press_data(READER_RU, READER_RU, data, force=True)
+        assert answer == catalogs["ru"].gettext(EXPIRED), data
+    await scene.say(GROUP, ADMIN, f"/search@{BOT_USERNAME} the")
+    answer = await scene.press_data(GROUP, MEMBER, first_page, force=True)
+    assert answer == EXPIRED
+
+    await scene.press_data(READER_EN, READER_EN, following)
+    assert "Page 2 of" in standin.messages(READER_EN)[-1].text
+    assert sum(standin.stats.errors.values()) == 0
+
+
 async def test_commands_sent_while_the_bot_is_down_are_answered_after_restart(
     standin: BotApiStandIn, database: Path
 ) -> None:
