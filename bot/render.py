@@ -13,7 +13,7 @@ from telegram.constants import MessageLimit
 
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, IssueView, Page, Topic
-from bot.telegram_html import escape, escape_attr, split_html, truncate_html
+from bot.telegram_html import escape, link_html, split_html, truncate_html
 
 MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 LIST_LEAD_LIMIT: Final = 300
@@ -52,9 +52,9 @@ def commentary_messages(view: CommentaryView, t: Translator) -> list[str]:
     blocks.append(view.lead)
     if view.body:
         blocks.append(view.body)
-    if view.link:
-        label = escape(t.gettext("Read on the website"))
-        blocks.append(f'<a href="{escape_attr(view.link)}">{label}</a>')
+    link = link_html(view.link, escape(t.gettext("Read on the website"))) if view.link else None
+    if link is not None:
+        blocks.append(link)
     return split_html("\n\n".join(blocks), MESSAGE_LIMIT)
 
 

@@ -352,6 +352,24 @@ def test_links_must_be_http_urls(link: str) -> None:
     assert problems(text) == [(13, f"link must be an http:// or https:// URL, got '{link}'")]
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        'https://example.org/be/пошук?q=a&b="c"',
+        "https://наша-ніва.бел/навіны/<2026>",
+        "http://example.org/ru/%D0%BF%D0%BE%D0%B8%D1%81%D0%BA?q=%22c%22",
+        "HTTPS://Example.org/path#раздел",
+    ],
+)
+def test_links_may_be_iris_as_browsers_show_them(link: str) -> None:
+    body = f"\nSee [the report]({link}) for details.\n"
+    text = HEADER + FIRST.replace("https://example.org/en/energy-tariffs", link) + body
+    draft = parse_issue(text, "t.md")
+    assert draft.commentaries[0].text.link == link
+    hrefs = re.findall(r'href="([^"]*)"', draft.commentaries[0].text.body)
+    assert len(hrefs) == 1 and hrefs[0].isascii() and " " not in hrefs[0]
+
+
 def test_values_over_their_length_limit() -> None:
     text = HEADER + FIRST.replace("Energy tariffs go up", "T" * 201).replace(
         "Households will pay more", "K" * 201
