@@ -34,7 +34,7 @@ COMMENTARY_NAMES: Final = ("key", "topic", "topic-name", "kicker", "author", "li
 REQUIRED_COMMENTARY_NAMES: Final = ("key", "topic", "topic-name", "kicker", "author")
 """Metadata every commentary must give; `link` is optional."""
 
-MAX_LENGTHS: Final = {"title": 200, "kicker": 200, "author": 100, "topic-name": 64}
+MAX_LENGTHS: Final = {"title": 1000, "kicker": 200, "author": 100, "topic-name": 64}
 """Longest allowed value of the plain-text fields, in characters."""
 
 MAX_WEEK_DAYS: Final = 7

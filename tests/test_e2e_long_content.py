@@ -113,3 +113,21 @@ async def test_latest_and_each_commentary_show_the_whole_title(scene: Scene) -> 
         assert long_title(number) in parts[0].text
         assert links(parts) == [BODY_LINK_URI, LINK_URI]
     assert sum(scene.standin.stats.errors.values()) == 0
+
+
+@pytest.mark.parametrize("command", ["/archive economy", "/search тарыфы"])
+async def test_pages_of_long_titles_fit_with_every_entry(scene: Scene, command: str) -> None:
+    first = await said(scene, command)
+    assert_fits(first)
+    page = first[-1]
+    assert "Старонка 1 з 2" in page.text, page.text
+    assert all(f"\n{n}. Даўгаватая назва {n} 🇧🇾" in page.text for n in range(1, 6))
+    assert "…" in page.text and long_title(1) not in page.text
+    rows = page.reply_markup["inline_keyboard"] if page.reply_markup else []
+    *read, (following,) = [[b["callback_data"] for b in row] for row in rows]
+    assert len(read) == 5
+
+    second = await pressed(scene, following)
+    assert_fits(second)
+    assert "\n1. Даўгаватая назва 6 🇧🇾" in second[-1].text
+    assert sum(scene.standin.stats.errors.values()) == 0
