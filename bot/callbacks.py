@@ -14,6 +14,7 @@ from typing import Final
 from telegram.constants import InlineKeyboardButtonLimit
 
 from bot.content import KEY_PATTERN, LANGUAGES
+from bot.storage.archive import MAX_SEARCH_ID
 
 MAX_BYTES: Final = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 MAX_PAGE: Final = 100_000
@@ -235,7 +236,7 @@ def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per 
         page = _number(fields[1], MAX_PAGE)
         return None if page is None else ArchivePage(fields[0], page)
     if kind == "sr" and len(fields) == 2:
-        search_id, page = _number(fields[0], 2**62), _number(fields[1], MAX_PAGE)
+        search_id, page = _number(fields[0], MAX_SEARCH_ID), _number(fields[1], MAX_PAGE)
         return None if search_id is None or page is None else SearchPage(search_id, page)
     if kind == "rd" and len(fields) == 1:
         commentary_id = _number(fields[0], 2**62)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -30,6 +29,7 @@ from bot.content import (
     IssueDraft,
     StoredContent,
 )
+from bot.links import is_web_link
 from bot.telegram_html import markdown_to_html
 
 FRONT_MATTER_NAMES: Final = ("week-start", "week-end", "language")
@@ -41,14 +41,11 @@ COMMENTARY_NAMES: Final = ("key", "topic", "topic-name", "kicker", "author", "li
 REQUIRED_COMMENTARY_NAMES: Final = ("key", "topic", "topic-name", "kicker", "author")
 """Metadata every commentary must give; `link` is optional."""
 
-MAX_LENGTHS: Final = {"title": 200, "kicker": 200, "author": 100, "topic-name": 64}
+MAX_LENGTHS: Final = {"title": 1000, "kicker": 200, "author": 100, "topic-name": 64}
 """Longest allowed value of the plain-text fields, in characters."""
 
 MAX_WEEK_DAYS: Final = 7
 """Most days one issue may cover, counting both its first and its last day."""
-
-LINK_SCHEMES: Final = ("http", "https")
-"""URL schemes a commentary's `link` may use."""
 
 _FENCE: Final = "---"
 _FIELD: Final = re.compile(r"([^\s:]+)[ \t]*:[ \t]*(.*)")
@@ -125,17 +122,6 @@ def _shorten(text: str) -> str:
     """Return text short enough to quote in an error message."""
     text = text.strip()
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1].rstrip() + "…"
-
-
-def _is_link(value: str) -> bool:
-    """Tell whether a value is an absolute http(s) URL without spaces."""
-    if any(char.isspace() or char in '<>"' for char in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc)
 
 
 def _fence_is_closed(token: Token, lines: Sequence[str], offset: int) -> bool:
@@ -400,7 +386,7 @@ class _FileParser:
             if item is not None:
                 self.check_length(name, item.value, item.line)
         link = fields.get("link")
-        if link is not None and link.value and not _is_link(link.value):
+        if link is not None and link.value and not is_web_link(link.value):
             self.error(
                 link.line, f"link must be an http:// or https:// URL, got '{_shorten(link.value)}'"
             )

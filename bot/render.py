@@ -13,11 +13,13 @@ from telegram.constants import MessageLimit
 
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, IssueView, Page, Topic
-from bot.telegram_html import escape, escape_attr, split_html, truncate_html
+from bot.telegram_html import escape, link_html, split_html, truncate_html
 
 MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 LIST_LEAD_LIMIT: Final = 300
 """How much of a lead a list entry shows before cutting it with an ellipsis."""
+LIST_TITLE_LIMIT: Final = 200
+"""How much of a title an archive or search page shows, so that a page of five fits."""
 
 
 def bold(text: str) -> str:
@@ -52,14 +54,24 @@ def commentary_messages(view: CommentaryView, t: Translator) -> list[str]:
     blocks.append(view.lead)
     if view.body:
         blocks.append(view.body)
-    if view.link:
-        label = escape(t.gettext("Read on the website"))
-        blocks.append(f'<a href="{escape_attr(view.link)}">{label}</a>')
+    link = link_html(view.link, escape(t.gettext("Read on the website"))) if view.link else None
+    if link is not None:
+        blocks.append(link)
     return split_html("\n\n".join(blocks), MESSAGE_LIMIT)
 
 
-def _entry(number: int, view: CommentaryView, t: Translator, *, with_week: bool) -> str:
-    head = f"<b>{number}. {escape(view.title)}</b>"
+def _entry(
+    number: int,
+    view: CommentaryView,
+    t: Translator,
+    *,
+    with_week: bool,
+    title_limit: int | None = None,
+) -> str:
+    title = escape(view.title)
+    if title_limit is not None:
+        title = truncate_html(title, title_limit)
+    head = f"<b>{number}. {title}</b>"
     details = [f"<i>{escape(view.kicker)}</i>"]
     byline = t.gettext("By {author}").format(author=view.author)
     if with_week:
@@ -124,8 +136,10 @@ def page_message(title: str, page: Page[CommentaryView], t: Translator) -> str:
         pages=t.format_number(page.pages),
         total=t.format_number(page.total),
     )
-    blocks = [f"<b>{escape(title)}</b>\n{escape(counter)}"]
+    heading = truncate_html(escape(title), LIST_TITLE_LIMIT)
+    blocks = [f"<b>{heading}</b>\n{escape(counter)}"]
     blocks += [
-        _entry(number, view, t, with_week=True) for number, view in enumerate(page.items, start=1)
+        _entry(number, view, t, with_week=True, title_limit=LIST_TITLE_LIMIT)
+        for number, view in enumerate(page.items, start=1)
     ]
     return truncate_html("\n\n".join(blocks), MESSAGE_LIMIT)

@@ -17,6 +17,8 @@ from typing import Final
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
+from bot.links import to_uri
+
 MESSAGE_LIMIT: Final = 4096
 """Longest text of one message, in UTF-16 code units after entity parsing."""
 
@@ -140,6 +142,15 @@ def escape(text: str) -> str:
 def escape_attr(text: str) -> str:
     """Escape text for a double-quoted attribute value of Telegram HTML."""
     return escape(text).replace('"', "&quot;")
+
+
+def link_html(address: str, inner_html: str) -> str | None:
+    """Return a link to an address (an IRI is encoded), or None if it is not a valid one."""
+    try:
+        href = to_uri(address)
+    except ValueError:
+        return None
+    return f'<a href="{escape_attr(href)}">{inner_html}</a>'
 
 
 def html_to_text(html: str) -> str:
@@ -399,6 +410,8 @@ def _new_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False}).enable("strikethrough")
     # Every link is parsed; the renderer keeps only safe schemes and shows the rest as text.
     parser.validateLink = lambda url: True  # type: ignore[method-assign]
+    # Destinations come through as written; `links.to_uri` encodes every href in one place.
+    parser.normalizeLink = lambda url: url  # type: ignore[method-assign]
     return parser
 
 
@@ -516,7 +529,7 @@ class _MarkdownRenderer:
             self.in_link = False
         if not _is_safe_link(url):
             return inner
-        return f'<a href="{escape_attr(url)}">{inner or escape(url)}</a>'
+        return link_html(url, inner or escape(url)) or inner
 
     def inline(self, node: SyntaxTreeNode) -> str:
         """Render one inline node."""

@@ -1,4 +1,4 @@
-"""Small helpers every handler uses: the reply language and the group-admin check."""
+"""Small helpers every handler uses: the reply language and the administrator check."""
 
 from __future__ import annotations
 
@@ -44,17 +44,21 @@ def chat_title(chat: Chat) -> str | None:
 async def may_manage_subscription(update: Update, context: BotContext) -> bool:
     """Return whether the sender may change the chat's subscription.
 
-    Anyone may in a private chat; in groups only administrators (including anonymous ones
-    posting as the group); in channels whoever can post is an administrator.
+    Anyone may in a private chat. In groups only administrators may, including anonymous
+    ones posting as the group; in channels the channel's own posts may, and a button press
+    only when the user who pressed it is an administrator of the channel.
     """
     chat = update.effective_chat
     if chat is None:
         return False
-    if chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat.type == ChatType.PRIVATE:
         return True
-    message = update.effective_message
-    if message is not None and message.sender_chat is not None:
-        return message.sender_chat.id == chat.id
+    if update.callback_query is None:
+        if chat.type == ChatType.CHANNEL:
+            return update.channel_post is not None or update.edited_channel_post is not None
+        message = update.effective_message
+        if message is not None and message.sender_chat is not None:
+            return message.sender_chat.id == chat.id
     user = update.effective_user
     if user is None:
         return False

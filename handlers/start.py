@@ -83,6 +83,10 @@ async def help_command(update: Update, context: BotContext) -> None:
     else:
         lines += [
             "",
-            escape(t.gettext("In groups, only administrators can change the subscription.")),
+            escape(
+                t.gettext(
+                    "In groups and channels, only administrators can change the subscription."
+                )
+            ),
         ]
     await chat.send_message("\n".join(lines))

@@ -17,10 +17,10 @@ log = logging.getLogger(__name__)
 
 
 async def _refuse_non_admin(update: Update, context: BotContext, t: Translator) -> bool:
-    """Answer a group member who is not an administrator; return True if refused."""
+    """Answer a group or channel user who is not an administrator; return True if refused."""
     if await may_manage_subscription(update, context):
         return False
-    text = t.gettext("Only the administrators of this group can change its subscription.")
+    text = t.gettext("Only the administrators of this chat can change its subscription.")
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_chat is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from standin.errors import bad_request, conflict, too_many_requests
 from standin.html_entities import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from standin.model import (
+    CHANNEL,
     PRIVATE,
     CallbackAnswer,
     Chat,
@@ -657,6 +658,9 @@ class BotApiMethods(StandInState):
         user_id = params.get_int("user_id")
         if user_id is None:
             raise bad_request("invalid user_id specified")
+        if chat.type == CHANNEL and user_id != self.bot_id and chat.bot_status != "administrator":
+            # Only a channel's administrators may see who else is in it.
+            raise bad_request("CHAT_ADMIN_REQUIRED")
         return self._member(chat, user_id)
 
     async def _get_chat_administrators(self, params: Params) -> list[dict[str, Any]]:

@@ -111,11 +111,15 @@ class ControlActions(StandInState):
         title: str,
         *,
         admins: Iterable[int] = (),
+        subscribers: Iterable[int] = (),
         owner: int | None = None,
         username: str | None = None,
         bot_is_admin: bool = True,
     ) -> dict[str, Any]:
         """Introduce a channel (negative id) where the bot is an administrator by default.
+
+        ``subscribers`` read the channel without rights: ``getChatMember`` calls them
+        members, as it calls the owner creator and the ``admins`` administrators.
 
         Returns:
             The Bot API ``Chat`` object.
@@ -125,7 +129,7 @@ class ControlActions(StandInState):
             title,
             CHANNEL,
             admins=admins,
-            members=(),
+            members=subscribers,
             owner=owner,
             username=username,
             bot_is_admin=bot_is_admin,

@@ -57,6 +57,36 @@ _MAX_NESTING = 1000
 _BOT_COMMAND = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
 
 
+_WEB_LINK = re.compile(r"(?i)https?://([^/?#]*)")
+_HOST_LABEL = re.compile(r"[\w-]{1,63}")
+"""A label of a host name: letters (any script), digits, ``-`` and ``_``."""
+
+
+def keeps_link(href: str) -> bool:
+    """Tell whether Telegram keeps a link to ``href`` rather than leaving its text plain.
+
+    As in Telegram, an ``http(s)`` address needs a host name of at least two valid labels
+    (letters of any script, digits, ``-``, ``_``) or an IP address, and a port from 1 to
+    65535; the rest of it may be percent-encoded or not. A link failing these checks is
+    dropped silently, without an error, and its text arrives plain. Other schemes pass.
+    """
+    match = _WEB_LINK.match(href)
+    if match is None:
+        return not re.match(r"(?i)https?:", href)
+    authority = match.group(1).rpartition("@")[2]
+    if authority.startswith("["):
+        address, _, port = authority[1:].partition("]")
+        host_ok = bool(address) and (not port or port.startswith(":"))
+        port = port.removeprefix(":")
+    else:
+        host, _, port = authority.partition(":")
+        labels = host.removesuffix(".").split(".")
+        host_ok = len(labels) > 1 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        return False
+    return host_ok
+
+
 class HtmlParseError(ValueError):
     """Text is not valid Telegram HTML; the message is the reason Telegram gives."""
 
@@ -315,7 +345,7 @@ class _HtmlParser:
         if simple is not None:
             self.entities.append(_Entity(simple, offset, length))
         elif tag == "a":
-            if argument:
+            if argument and keeps_link(argument):
                 self.entities.append(_Entity("text_link", offset, length, {"url": argument}))
         elif tag == "tg-emoji":
             if not argument.isdigit():

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bot import callbacks
 from bot.content import KEY_PATTERN
+from bot.storage.archive import MAX_SEARCH_ID
 
 LONGEST_KEY = "k" * 40
 
@@ -21,7 +22,7 @@ LONGEST_KEY = "k" * 40
         callbacks.ToggleTopic(LONGEST_KEY),
         callbacks.TopicsDone(),
         callbacks.ArchivePage(LONGEST_KEY, callbacks.MAX_PAGE),
-        callbacks.SearchPage(2**62, callbacks.MAX_PAGE),
+        callbacks.SearchPage(MAX_SEARCH_ID, callbacks.MAX_PAGE),
         callbacks.Read(2**62),
     ],
 )
@@ -52,6 +53,7 @@ def test_longest_key_is_what_the_content_model_allows() -> None:
         "rd:abc",
         "rd:١٢",
         "sr:1",
+        f"sr:{MAX_SEARCH_ID + 1}:0",
         "td:x",
         "x" * 65,
         "tt:a b",

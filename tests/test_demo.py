@@ -12,7 +12,7 @@ async def test_demo_plays_the_whole_scene_and_exits_cleanly() -> None:
     for expected in (
         "Aleś in a private chat: /start",
         "Subscribed (language: English)",
-        "Изменять подписку этой группы могут только её администраторы.",
+        "Изменять подписку этого чата могут только его администраторы.",
         "This list has expired. Send the command again.",
         "Delivered: the issue of September 21",
         "0 Bot API calls were refused",

@@ -18,6 +18,7 @@ from standin import BotApiStandIn, FloodLimits, utf16_len
 READER_BE, READER_RU, READER_EN = 11, 12, 13
 ADMIN, MEMBER = 21, 22
 GROUP = -4001
+CHANNEL = -1004002
 EXPIRED = "This list has expired. Send the command again."
 
 
@@ -35,6 +36,7 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
         server.add_user(READER_RU, "Ru", language_code="ru")
         server.add_user(READER_EN, "En", language_code="en-GB")
         server.add_group(GROUP, "Club", admins=[ADMIN], members=[MEMBER])
+        server.add_channel(CHANNEL, "Digest", admins=[ADMIN], subscribers=[MEMBER])
         yield server
 
 
@@ -52,6 +54,11 @@ async def chat_status(database: Path, chat_id: int) -> ChatStatus | None:
     async with await Store.open(database) as store:
         chat = await store.subscriptions.get(chat_id)
     return None if chat is None else chat.status
+
+
+async def chat_language(database: Path, chat_id: int) -> str | None:
+    async with await Store.open(database) as store:
+        return await store.subscriptions.language(chat_id)
 
 
 async def test_command_menus_are_set_per_language(
@@ -129,6 +136,29 @@ async def test_group_admins_only_and_migration_moves_the_subscription(
     assert standin.messages(new_id)
 
 
+async def test_only_channel_admins_may_press_the_subscription_buttons(
+    scene: Scene, standin: BotApiStandIn, database: Path, catalogs: Catalogs
+) -> None:
+    refusal = "Only the administrators of this chat can change its subscription."
+    await scene.say(CHANNEL, ADMIN, "/subscribe")  # a channel post: the channel itself
+    assert standin.messages(CHANNEL)[-1].buttons
+    answer = await scene.press_data(CHANNEL, MEMBER, "sub:en")
+    assert answer == refusal
+    assert await chat_status(database, CHANNEL) is None
+    await scene.press_data(CHANNEL, ADMIN, "sub:en")
+    assert await chat_status(database, CHANNEL) is ChatStatus.ACTIVE
+
+    await scene.say(CHANNEL, ADMIN, "/language")
+    answer = await scene.press_data(CHANNEL, MEMBER, "lang:ru")
+    assert answer == refusal
+    assert await chat_language(database, CHANNEL) == "en"
+    await scene.press_data(CHANNEL, ADMIN, "lang:ru")
+    assert await chat_language(database, CHANNEL) == "ru"
+    answer = await scene.press_data(CHANNEL, MEMBER, "tt:*", force=True)
+    assert answer == catalogs["ru"].gettext(refusal)
+    assert sum(standin.stats.errors.values()) == 0
+
+
 async def test_blocked_or_removed_bot_pauses_the_subscription(
     scene: Scene, standin: BotApiStandIn, database: Path
 ) -> None:
@@ -176,6 +206,29 @@ async def test_archive_pages_navigate_and_survive_a_restart(
         scene = Scene(standin, application, {}, lambda _: None)
         await scene.press_data(READER_EN, READER_EN, page.buttons[-1]["callback_data"])
         assert "Page 2 of" in standin.messages(READER_EN)[-1].text
+
+
+async def test_a_stored_search_answers_only_the_chat_that_ran_it(
+    scene: Scene, standin: BotApiStandIn, catalogs: Catalogs
+) -> None:
+    await scene.say(READER_EN, READER_EN, "/start sub_en")
+    await scene.say(READER_EN, READER_EN, "/search the")
+    page = standin.messages(READER_EN)[-1]
+    following = page.buttons[-1]["callback_data"]
+    search_id = following.split(":")[1]
+    first_page = f"sr:{search_id}:0"
+
+    await scene.say(READER_RU, READER_RU, "/start sub_ru")
+    for data in (first_page, following, f"sr:{int(search_id) + 1}:0", f"sr:{search_id}:1"):
+        answer = await scene.press_data(READER_RU, READER_RU, data, force=True)
+        assert answer == catalogs["ru"].gettext(EXPIRED), data
+    await scene.say(GROUP, ADMIN, f"/search@{BOT_USERNAME} the")
+    answer = await scene.press_data(GROUP, MEMBER, first_page, force=True)
+    assert answer == EXPIRED
+
+    await scene.press_data(READER_EN, READER_EN, following)
+    assert "Page 2 of" in standin.messages(READER_EN)[-1].text
+    assert sum(standin.stats.errors.values()) == 0
 
 
 async def test_commands_sent_while_the_bot_is_down_are_answered_after_restart(

@@ -173,13 +173,14 @@ def test_week_of_one_to_seven_days_is_accepted() -> None:
 
 
 def test_values_at_their_length_limit_are_accepted() -> None:
-    text = HEADER + FIRST.replace("Energy tariffs go up", "T" * 200).replace(
+    text = HEADER + FIRST.replace("Energy tariffs go up", "Т" * 1000).replace(
         "Households will pay more", "K" * 200
     ).replace("Alena Kavalenka", "A" * 100).replace(
         "topic-name: Economy", "topic-name: " + "N" * 64
     ).replace("energy-tariffs\n", "e" * 40 + "\n", 1)
     draft = parse_issue(text, "t.md")
     assert draft.commentaries[0].key == "e" * 40
+    assert draft.commentaries[0].text.title == "Т" * 1000
 
 
 def test_a_hash_line_inside_a_fenced_code_block_does_not_start_a_commentary() -> None:
@@ -352,14 +353,32 @@ def test_links_must_be_http_urls(link: str) -> None:
     assert problems(text) == [(13, f"link must be an http:// or https:// URL, got '{link}'")]
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        'https://example.org/be/пошук?q=a&b="c"',
+        "https://наша-ніва.бел/навіны/<2026>",
+        "http://example.org/ru/%D0%BF%D0%BE%D0%B8%D1%81%D0%BA?q=%22c%22",
+        "HTTPS://Example.org/path#раздел",
+    ],
+)
+def test_links_may_be_iris_as_browsers_show_them(link: str) -> None:
+    body = f"\nSee [the report]({link}) for details.\n"
+    text = HEADER + FIRST.replace("https://example.org/en/energy-tariffs", link) + body
+    draft = parse_issue(text, "t.md")
+    assert draft.commentaries[0].text.link == link
+    hrefs = re.findall(r'href="([^"]*)"', draft.commentaries[0].text.body)
+    assert len(hrefs) == 1 and hrefs[0].isascii() and " " not in hrefs[0]
+
+
 def test_values_over_their_length_limit() -> None:
-    text = HEADER + FIRST.replace("Energy tariffs go up", "T" * 201).replace(
+    text = HEADER + FIRST.replace("Energy tariffs go up", "T" * 1001).replace(
         "Households will pay more", "K" * 201
     ).replace("Alena Kavalenka", "A" * 101).replace(
         "topic-name: Economy", "topic-name: " + "N" * 65
     )
     assert problems(text) == [
-        (7, "title is 201 characters long (at most 200)"),
+        (7, "title is 1001 characters long (at most 1000)"),
         (10, "topic-name is 65 characters long (at most 64)"),
         (11, "kicker is 201 characters long (at most 200)"),
         (12, "author is 101 characters long (at most 100)"),

@@ -228,6 +228,11 @@ def test_markdown_constructs(source: str, expected: str) -> None:
         ("[site](https://example.com)", '<a href="https://example.com">site</a>'),
         ("[plain](http://example.com/a_b)", '<a href="http://example.com/a_b">plain</a>'),
         ("[q](https://x.org/?a=1&b=2)", '<a href="https://x.org/?a=1&amp;b=2">q</a>'),
+        (
+            '[п](https://бел.example/пошук?q="c"&r=%22)',
+            '<a href="https://xn--90ais.example/%D0%BF%D0%BE%D1%88%D1%83%D0%BA?q=%22c%22&amp;r=%22">'
+            "п</a>",
+        ),
         ("[mail](mailto:ed@example.com)", '<a href="mailto:ed@example.com">mail</a>'),
         ("[ch](tg://resolve?domain=news)", '<a href="tg://resolve?domain=news">ch</a>'),
         ("[**b** `c`](https://e.com)", '<a href="https://e.com"><b>b</b> <code>c</code></a>'),

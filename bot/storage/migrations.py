@@ -174,4 +174,19 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (issue_id, topic_key, language)
     ) WITHOUT ROWID;
     """,
+    # 4: stored searches belong to the chat that ran them, under random ids. The searches
+    # stored so far name no chat, so none can be given to one; they are dropped (their
+    # buttons answer that the list has expired, as they would within a week anyway).
+    """
+    DROP TABLE search_queries;
+
+    CREATE TABLE search_queries (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        query TEXT NOT NULL,
+        language TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX search_queries_by_age ON search_queries(created_at);
+    """,
 )

@@ -68,6 +68,32 @@ def test_link_custom_emoji_and_pre_with_language_carry_their_arguments() -> None
     ]
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://example.org/be/%D0%BF%D0%BE%D1%88%D1%83%D0%BA?q=a&b=%22c%22",
+        "https://example.org/be/пошук?q=a",
+        "https://xn----7sbabj6dd9f8f.xn--90ais/",
+        "https://наша-ніва.бел/",
+        "http://127.0.0.1:8080/",
+        "http://[2001:db8::1]/",
+        "tg://resolve?domain=news",
+    ],
+)
+def test_links_telegram_keeps(href: str) -> None:
+    parsed = parse_html(f'<a href="{html.escape(href)}">x</a>')
+    assert parsed.entities == [{"type": "text_link", "offset": 0, "length": 1, "url": href}]
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["https://", "http://localhost/", "https://exa mple.org/", "https://e.org:0/", "http:e.org"],
+)
+def test_links_telegram_drops_leave_their_text_plain(href: str) -> None:
+    parsed = parse_html(f'<a href="{html.escape(href)}">x</a>')
+    assert (parsed.text, parsed.entities) == ("x", [])
+
+
 def test_code_outside_pre_drops_the_language() -> None:
     assert parse_html('<code class="language-go">x</code>').entities == [
         {"type": "code", "offset": 0, "length": 1}

@@ -384,6 +384,20 @@ async def test_members_and_administrators(api: Api, server: BotApiStandIn) -> No
     assert unknown == (400, "Bad Request: user not found", None)
 
 
+async def test_channel_members_as_telegram_reports_them(api: Api, server: BotApiStandIn) -> None:
+    server.add_channel(-400, "News", owner=1, admins=[2], subscribers=[3])
+    server.add_channel(-401, "Old news", owner=1, bot_is_admin=False)
+    server.add_user(4, "Passer-by")
+
+    statuses = [
+        (await api.ok("getChatMember", chat_id=-400, user_id=u))["status"] for u in (1, 2, 3, 4)
+    ]
+    without_rights = await api.error("getChatMember", chat_id=-401, user_id=1)
+
+    assert statuses == ["creator", "administrator", "member", "left"]
+    assert without_rights == (400, "Bad Request: CHAT_ADMIN_REQUIRED", None)
+
+
 # -- updates -------------------------------------------------------------------------------
 
 
