@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.importer import ContentErrors, read_issue_files
-from bot.storage import StorageError, Store
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, ContentErrors, StorageError
+from bot.importer import read_issue_files
+from bot.storage import Store
 
 log = logging.getLogger("bot")
 

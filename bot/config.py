@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.content import LANGUAGES
 from bot.delivery.pacing import SendLimits
+from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
@@ -53,14 +54,6 @@ def _positive_number(
         problems.append(f"{name} must be a positive number (got {raw!r})")
         return default
     return value
-
-
-class ConfigError(Exception):
-    """Raised when the environment holds invalid settings; lists every problem found."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

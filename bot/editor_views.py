@@ -14,9 +14,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks
 from bot.config import WeeklySlot
 from bot.content import LANGUAGES
-from bot.delivery.corrections import CorrectionPlan, CorrectionRefused
+from bot.delivery.corrections import CorrectionPlan
 from bot.delivery.sender import Progress
 from bot.editor_reports import audience_text
+from bot.errors import CorrectionRefused
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.render import bold
 from bot.scheduling import next_slot

@@ -29,11 +29,12 @@ from telegram.ext import CallbackContext, ExtBot, JobQueue
 from bot import scheduling
 from bot.config import Settings
 from bot.content import IssueDraft
-from bot.delivery.corrections import CorrectionPlan, CorrectionRefused, plan_correction
+from bot.delivery.corrections import CorrectionPlan, plan_correction
 from bot.delivery.service import DeliveryService
 from bot.editor_reports import editor_translator, stop_button
+from bot.errors import ContentErrors, CorrectionRefused
 from bot.i18n import Catalogs, Translator
-from bot.importer import ContentErrors, parse_issue, parse_upload
+from bot.importer import parse_issue, parse_upload
 from bot.storage import (
     AlreadyDeliveredError,
     Broadcast,

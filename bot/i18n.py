@@ -22,6 +22,7 @@ from babel.numbers import format_decimal
 from babel.support import Translations
 
 from bot.content import LANGUAGES
+from bot.errors import CatalogError
 
 LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN: Final = "messages"
@@ -32,10 +33,6 @@ LANGUAGE_NAMES: Final[Mapping[str, str]] = {
     "en": "English",
 }
 """Each language named in itself, for pickers."""
-
-
-class CatalogError(Exception):
-    """Raised when a translation catalog is missing or cannot be compiled."""
 
 
 def N_(message: str) -> str:

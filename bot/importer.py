@@ -29,6 +29,7 @@ from bot.content import (
     IssueDraft,
     StoredContent,
 )
+from bot.errors import ContentError, ContentErrors
 from bot.links import is_web_link
 from bot.telegram_html import markdown_to_html
 
@@ -67,35 +68,6 @@ _BLOCK_NAMES: Final = {
     "html_block": "HTML block",
     "table_open": "table",
 }
-
-
-class ContentError(Exception):
-    """One problem in an import file, at a 1-based line (0 when it concerns the whole file)."""
-
-    def __init__(self, source: str, line: int, message: str) -> None:
-        """Store where the problem is and what it is."""
-        super().__init__(source, line, message)
-        self.source = source
-        self.line = line
-        self.message = message
-
-    def __str__(self) -> str:
-        """Format the problem as `source:line: message`, like a compiler does."""
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.message}"
-
-
-class ContentErrors(Exception):
-    """Every problem found in one or more import files."""
-
-    def __init__(self, errors: Iterable[ContentError]) -> None:
-        """Keep the problems in the order they should be shown."""
-        self.errors = list(errors)
-        super().__init__(self.errors)
-
-    def __str__(self) -> str:
-        """List the problems one per line."""
-        return "\n".join(str(error) for error in self.errors)
 
 
 @dataclass(frozen=True, slots=True)

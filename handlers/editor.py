@@ -15,8 +15,8 @@ from telegram.ext import ApplicationHandlerStop
 from bot import callbacks, editor_reports, editor_views, render
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
-from bot.delivery.corrections import CorrectionRefused
 from bot.editorial import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
+from bot.errors import CorrectionRefused
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.scheduling import parse_local_time
 from bot.storage import BroadcastStatus, IssueInfo

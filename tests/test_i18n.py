@@ -14,7 +14,8 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.content import LANGUAGES
-from bot.i18n import LOCALES_DIR, CatalogError, Catalogs, guess_language
+from bot.errors import CatalogError
+from bot.i18n import LOCALES_DIR, Catalogs, guess_language
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("be", "ru")

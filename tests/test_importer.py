@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 
 import bot
 from bot.content import KEY_PATTERN, LANGUAGES, IssueDraft
-from bot.importer import (
-    COMMENTARY_NAMES,
-    ContentError,
-    ContentErrors,
-    parse_issue,
-    read_issue_files,
-)
+from bot.errors import ContentError, ContentErrors
+from bot.importer import COMMENTARY_NAMES, parse_issue, read_issue_files
 from bot.telegram_html import MESSAGE_LIMIT, html_to_text, split_html, telegram_length
 
 SAMPLES = Path(bot.__file__).parent / "sample_content"

@@ -6,20 +6,9 @@ from dataclasses import dataclass
 
 from bot.content import IssueDraft
 from bot.delivery.compose import render_issue
+from bot.errors import CorrectionRefused
 from bot.i18n import N_, Catalogs
 from bot.storage import Broadcast, RenderedMessage, Store
-
-
-class CorrectionRefused(Exception):
-    """Raised when a corrected file cannot be applied by editing delivered messages.
-
-    `reason` is a message marked for translation; `details` fill its placeholders.
-    """
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason.format(**details))
-        self.reason = reason
-        self.details = details
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,6 @@
 """Storage on one SQLite file: plain dataclasses in and out, no Telegram types.
 
-StorageError
- ├── SchemaTooNewError
- ├── DuplicateKeyError
- └── AlreadyDeliveredError
+Its errors derive from `StorageError`, in the tree of `bot.errors`.
 """
 
 from __future__ import annotations
@@ -12,9 +9,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from bot.storage.archive import Archive, DuplicateKeyError
-from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
-from bot.storage.database import Database, SchemaTooNewError, StorageError
+from bot.errors import AlreadyDeliveredError, DuplicateKeyError, SchemaTooNewError, StorageError
+from bot.storage.archive import Archive
+from bot.storage.broadcasts import Broadcasts
+from bot.storage.database import Database
 from bot.storage.records import (
     Broadcast,
     BroadcastKind,

@@ -18,7 +18,8 @@ from bot.content import (
     StoredCommentary,
     StoredContent,
 )
-from bot.storage.database import Database, StorageError, utcnow
+from bot.errors import DuplicateKeyError, StorageError
+from bot.storage.database import Database, utcnow
 from bot.storage.publication import index_issue, publish_issue
 from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topic
 
@@ -52,10 +53,6 @@ _VIEW_SELECT: Final = f"""
            SELECT t2.id FROM commentary_texts t2 WHERE t2.commentary_id = c.id
             ORDER BY {_LANGUAGE_RANK.format(col="t2.language")} LIMIT 1)
 """
-
-
-class DuplicateKeyError(StorageError):
-    """Raised when an import reuses a commentary key that belongs to another week."""
 
 
 def fts_query(text: str, language: str) -> str | None:

@@ -17,17 +17,10 @@ from typing import Any, Self
 
 import aiosqlite
 
+from bot.errors import SchemaTooNewError
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-
-class StorageError(Exception):
-    """Base of the storage errors."""
-
-
-class SchemaTooNewError(StorageError):
-    """Raised when the database was written by a newer version of the bot."""
 
 
 def utcnow() -> str:
