@@ -1,4 +1,4 @@
-"""Shared fixtures: a real SQLite file per test and the compiled catalogs."""
+"""Shared fixtures: a real SQLite file per test, the compiled catalogs, the Bot API stand-in."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.i18n import Catalogs
 from bot.storage import Store
+from standin import BotApiStandIn
 
 
 @pytest.fixture
@@ -22,3 +24,16 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 def catalogs() -> Catalogs:
     """Compile the real catalogs once."""
     return Catalogs.load()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    """Return where a test's database file goes (not created yet)."""
+    return tmp_path / "bot.sqlite3"
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[BotApiStandIn]:
+    """Serve the local Bot API stand-in over HTTP for one test."""
+    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
+        yield server

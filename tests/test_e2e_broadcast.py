@@ -7,16 +7,13 @@ compared with the broadcast's rendered messages for its language.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
 from telegram.request import HTTPXRequest
 
 from bot.content import LANGUAGES
 from bot.delivery.pacing import SendLimits
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.i18n import LANGUAGE_NAMES
 from bot.storage import ChatStatus, DeliveryStatus
 from standin import BotApiStandIn, Fault, FloodLimits
@@ -30,17 +27,6 @@ from tests.newsroom import (
     readers,
     report_counts,
 )
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
-        yield server
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
 
 
 def short_timeouts() -> HTTPXRequest:

@@ -8,14 +8,12 @@ messages were queued gets nothing in the language they left.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.delivery import sender
 from bot.delivery.pacing import SendLimits
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.storage import BroadcastStatus, DeliveryStatus
 from standin import BotApiStandIn
 from tests.newsroom import (
@@ -27,18 +25,11 @@ from tests.newsroom import (
 )
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
-        yield server
-
-
 async def test_a_database_that_refuses_writes_halts_the_broadcast_with_a_report(
-    standin: BotApiStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    standin: BotApiStandIn, database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sender, "HALT_AFTER", 1.0)
     audience = readers(60)
-    database = tmp_path / "bot.sqlite3"
     await prepare_database(database, audience)
     open_private_chats(standin, audience)
     slow = SendLimits(per_second=60, per_chat_per_second=50, per_group_per_minute=3000)
@@ -72,10 +63,9 @@ async def test_a_database_that_refuses_writes_halts_the_broadcast_with_a_report(
 
 
 async def test_a_reader_who_changes_language_mid_broadcast_gets_nothing_in_the_old_one(
-    standin: BotApiStandIn, tmp_path: Path
+    standin: BotApiStandIn, database: Path
 ) -> None:
     audience = readers(60)
-    database = tmp_path / "bot.sqlite3"
     await prepare_database(database, audience)
     open_private_chats(standin, audience)
     # Late in the first round: its first row is claimed, and queued, long before its turn.

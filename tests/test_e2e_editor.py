@@ -7,14 +7,13 @@ files and button presses. What readers and channels received is read back from t
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.delivery.pacing import SendLimits
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
+from bot.demo import BOT_USERNAME
 from bot.scheduling import job_name
 from bot.storage import BroadcastStatus, ChatStatus, DeliveryStatus, Store
 from standin import BotApiStandIn, Fault
@@ -33,17 +32,6 @@ from tests.newsroom import (
 
 OUTSIDER = 9001
 CHANNEL, CHANNEL_NAME = -100_500, "mirror_be"
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
-        yield server
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    return tmp_path / "bot.sqlite3"
 
 
 def corrected(content: bytes, old: str, new: str) -> bytes:

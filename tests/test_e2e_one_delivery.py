@@ -9,13 +9,11 @@ in their own language, with no progress message left offering Stop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.storage import AlreadyDeliveredError, BroadcastStatus, RenderedMessage, Store
 from standin import BotApiStandIn, SentMessage
 from tests.newsroom import (
@@ -31,12 +29,6 @@ from tests.newsroom import (
 
 SECOND_EDITOR = 7002
 LOST = "Nothing was sent: the issue of {week} is already being sent by another broadcast."
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as server:
-        yield server
 
 
 async def _confirmation(desk: Desk, editor: int) -> SentMessage:
@@ -67,10 +59,9 @@ async def _assert_each_reader_got_it_once(
 
 @pytest.mark.parametrize("offset", [0.0, 0.002, 0.01, 0.025, 0.05])
 async def test_two_editors_confirming_at_once_deliver_the_issue_once(
-    standin: BotApiStandIn, tmp_path: Path, offset: float
+    standin: BotApiStandIn, database: Path, offset: float
 ) -> None:
     audience = readers(30)
-    database = tmp_path / "bot.sqlite3"
     await prepare_database(database, audience)
     open_private_chats(standin, audience)
     async with newsroom(standin, database, editors=(EDITOR, SECOND_EDITOR)) as desk:
@@ -104,10 +95,9 @@ async def test_two_editors_confirming_at_once_deliver_the_issue_once(
 
 
 async def test_a_scheduled_run_and_a_press_deliver_the_issue_once(
-    standin: BotApiStandIn, tmp_path: Path
+    standin: BotApiStandIn, database: Path
 ) -> None:
     audience = readers(30)
-    database = tmp_path / "bot.sqlite3"
     await prepare_database(database, audience)
     open_private_chats(standin, audience)
     async with newsroom(standin, database) as desk:
@@ -142,10 +132,9 @@ async def test_a_scheduled_run_and_a_press_deliver_the_issue_once(
 
 
 async def test_a_schedule_restored_for_a_sent_issue_tells_its_editor_and_sends_nothing(
-    standin: BotApiStandIn, tmp_path: Path
+    standin: BotApiStandIn, database: Path
 ) -> None:
     audience = readers(6)
-    database = tmp_path / "bot.sqlite3"
     await prepare_database(database, audience)
     open_private_chats(standin, audience)
     async with await Store.open(database) as store:
