@@ -77,9 +77,9 @@ def test_placeholders_are_the_same_in_every_translation(language: str) -> None:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        expected = _placeholders(ids[-1])
+        expected = _placeholders(str(ids[-1]))
         for translated in strings:
-            if translated:
+            if isinstance(translated, str) and translated:
                 assert _placeholders(translated) == expected, (language, message.id, translated)
 
 
