@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
-import json
 import re
 import resource
 import sys
@@ -24,9 +22,6 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
-
-from telegram.request import BaseRequest, RequestData
 
 from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_broadcast
 from bot.app import build_application
@@ -35,50 +30,9 @@ from bot.delivery.compose import render_issue
 from bot.delivery.pacing import SendLimits
 from bot.i18n import Catalogs
 from bot.storage import Store
+from standin.in_memory import RecordingRequest
 
 _STATUS = Path("/proc/self/status")
-
-
-class InMemoryRequest(BaseRequest):
-    """Answer the Bot API calls of a broadcast from memory, keeping nothing."""
-
-    def __init__(self) -> None:
-        self._ids = itertools.count(1)
-
-    @property
-    def read_timeout(self) -> float | None:
-        """Return no read timeout."""
-        return None
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(  # noqa: PLR0917 - the signature is BaseRequest's
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        """Answer like Telegram: a small Message for sends, True for the rest."""
-        name = url.rsplit("/", 1)[-1]
-        result: Any = True
-        if name == "getMe":
-            result = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
-        elif name == "sendMessage" and request_data is not None:
-            chat_id = int(str(request_data.parameters["chat_id"]))
-            result = {
-                "message_id": next(self._ids),
-                "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-            }
-        return 200, json.dumps({"ok": True, "result": result}).encode()
 
 
 def lifetime_peak_mb() -> float:
@@ -155,7 +109,7 @@ async def measure(
     reset_peak()
     started = time.perf_counter()
     application = build_application(
-        settings, Catalogs.load(), request=None if api_url else InMemoryRequest()
+        settings, Catalogs.load(), request=None if api_url else RecordingRequest(record=False)
     )
     await application.initialize()
     assert application.post_init is not None and application.post_shutdown is not None

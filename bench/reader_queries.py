@@ -22,12 +22,12 @@ from pathlib import Path
 
 from telegram import Update
 
+from bot.app import build_application, serving
 from bot.config import Settings
 from bot.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
-from bot.context import BotApplication
 from bot.i18n import Catalogs
 from bot.storage import Store
-from tests.telegram_fakes import RecordingRequest, Updates, started_application, stopped
+from standin.in_memory import RecordingRequest, Updates
 
 TOPICS = ("belarus-russia", "economy", "domestic-politics", "belarus-eu", "society")
 WORDS = [
@@ -160,17 +160,15 @@ async def main() -> None:
         )
         request = RecordingRequest()
         # Without the flood-limit throttle: it would time Telegram's 30 msg/s, not the bot.
-        application: BotApplication = await started_application(
-            settings, Catalogs.load(), request, rate_limited=False
-        )
-        try:
+        built = build_application(settings, Catalogs.load(), request=request, rate_limited=False)
+        async with serving(built) as application:
             started = time.perf_counter()
             await _fill(application.bot_data.store, chats=args.chats, weeks=args.weeks)
             print(
                 f"filled {args.chats:,} chats and {args.weeks} issues x 5 commentaries x 3 "
                 f"languages in {time.perf_counter() - started:.1f} s"
             )
-            updates = Updates(application)
+            updates = Updates(application.bot)
             rng = random.Random(11)
 
             async def process(update: Update) -> None:
@@ -197,8 +195,6 @@ async def main() -> None:
                 ),
                 process,
             )
-        finally:
-            await stopped(application)
 
 
 if __name__ == "__main__":

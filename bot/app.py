@@ -218,6 +218,22 @@ async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
             await post_shutdown(application)
 
 
+@asynccontextmanager
+async def serving(application: BotApplication) -> AsyncIterator[BotApplication]:
+    """Open an application and its services without fetching updates, until the block ends.
+
+    For handler tests and benchmarks that hand updates to `process_update` themselves.
+    """
+    async with application:
+        assert application.post_init is not None
+        await application.post_init(application)
+        try:
+            yield application
+        finally:
+            await post_stop(application)
+            await post_shutdown(application)
+
+
 def build_application(
     settings: Settings,
     catalogs: Catalogs | None = None,

@@ -40,7 +40,7 @@ from bot.storage import (
     Store,
 )
 from standin import BotApiStandIn, SentMessage
-from tests.telegram_fakes import TOKEN, RecordingRequest
+from standin.in_memory import TOKEN, RecordingRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = 3_000

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application, serving
 from bot.config import Settings
 from bot.context import BotApplication
 from bot.i18n import Catalogs
 from bot.storage import ChatStatus, Store
+from standin.in_memory import RecordingRequest, Updates
 from tests.factories import issue
-from tests.telegram_fakes import RecordingRequest, Updates, started_application, stopped
 
 GROUP = -1001
 ADMIN = 501
@@ -34,14 +35,15 @@ async def app(
         api_url="http://127.0.0.1:9",
         database_path=tmp_path / "bot.sqlite3",
     )
-    application = await started_application(settings, catalogs, request_layer)
-    yield application
-    await stopped(application)
+    async with serving(
+        build_application(settings, catalogs, request=request_layer)
+    ) as application:
+        yield application
 
 
 @pytest.fixture
 def updates(app: BotApplication) -> Updates:
-    return Updates(app)
+    return Updates(app.bot)
 
 
 def store_of(app: BotApplication) -> Store:

@@ -14,8 +14,8 @@ from bot.delivery.pacing import Pacer, SendLimits
 from bot.delivery.sender import BroadcastRun
 from bot.i18n import Catalogs
 from bot.storage import BroadcastKind, DeliveryStatus, OutboxItem, Store
+from standin.in_memory import TOKEN, RecordingRequest
 from tests.factories import issue
-from tests.telegram_fakes import TOKEN, RecordingRequest
 
 WEEK = date(2026, 10, 5)
 

@@ -1,7 +1,9 @@
-"""A recording Bot API request layer and factories of real `Update` objects.
+"""An in-memory Bot API: a request layer that answers like Telegram, and real updates.
 
-The request layer answers like Telegram for the calls the handlers make and refuses
-anything else, so handler tests never touch the network.
+For handler tests and benchmarks that feed updates straight to the application: the
+request layer answers the calls the bot makes (recording them, unless told not to) and
+refuses anything else, so nothing touches the network. End-to-end tests use the HTTP
+stand-in instead.
 """
 
 from __future__ import annotations
@@ -12,13 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.request import BaseRequest, RequestData
-
-from bot.app import build_application
-from bot.config import Settings
-from bot.context import BotApplication
-from bot.i18n import Catalogs
 
 BOT_ID = 7000
 BOT_USERNAME = "weekly_test_bot"
@@ -38,6 +35,8 @@ class RecordingRequest(BaseRequest):
     """Answer Bot API calls from memory and record them."""
 
     admins: dict[int, set[int]] = field(default_factory=dict)
+    record: bool = True
+    """False keeps no calls: for benchmarks that send millions of messages."""
     calls: list[Call] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
 
@@ -86,7 +85,8 @@ class RecordingRequest(BaseRequest):
         """Answer one call like Telegram would."""
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
-        self.calls.append(Call(name, params))
+        if self.record:
+            self.calls.append(Call(name, params))
         result = self._result(name, params)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -158,8 +158,8 @@ def chat(chat_id: int) -> dict[str, Any]:
 class Updates:
     """Build real updates with increasing ids."""
 
-    def __init__(self, application: BotApplication) -> None:
-        self._bot = application.bot
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
         self._ids = itertools.count(1)
 
     def _update(self, **payload: Any) -> Update:
@@ -242,22 +242,3 @@ class Updates:
                 "migrate_to_chat_id": new_chat_id,
             }
         )
-
-
-async def started_application(
-    settings: Settings, catalogs: Catalogs, request: RecordingRequest, *, rate_limited: bool = True
-) -> BotApplication:
-    """Build, initialize and open the services of an application on a recording request."""
-    application = build_application(settings, catalogs, request=request, rate_limited=rate_limited)
-    await application.initialize()
-    assert application.post_init is not None
-    await application.post_init(application)
-    return application
-
-
-async def stopped(application: BotApplication) -> None:
-    """Close what `started_application` opened."""
-    assert application.post_stop is not None and application.post_shutdown is not None
-    await application.post_stop(application)
-    await application.post_shutdown(application)
-    await application.shutdown()
