@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.importer import ContentErrors, read_issue_files
+from bot.single_instance import DatabaseInUse, single_instance
 from bot.storage import StorageError, Store
 
 log = logging.getLogger("bot")
@@ -60,7 +61,18 @@ async def import_files(settings: Settings, files: Sequence[Path], *, publish: bo
 
 
 def run(settings: Settings) -> int:
-    """Run the bot until it is stopped."""
+    """Run the bot until it is stopped, as the only process on its database."""
+    try:
+        with single_instance(settings.database_path):
+            _serve(settings)
+    except DatabaseInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    """Receive updates by webhook or polling until the process is stopped."""
     from bot.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - heavy import
 
     application = build_application(settings)
@@ -77,7 +89,6 @@ def run(settings: Settings) -> int:
     else:
         log.info("Receiving updates by polling %s", settings.api_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
