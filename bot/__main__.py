@@ -11,6 +11,8 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.importer import ContentErrors, read_issue_files
+from bot.logging_setup import configure_logging
+from bot.redaction import secret_parts
 from bot.single_instance import DatabaseInUse, single_instance
 from bot.storage import StorageError, Store
 
@@ -62,11 +64,16 @@ async def import_files(settings: Settings, files: Sequence[Path], *, publish: bo
 
 def run(settings: Settings) -> int:
     """Run the bot until it is stopped, as the only process on its database."""
+    from telegram.error import InvalidToken  # noqa: PLC0415 - heavy import
+
     try:
         with single_instance(settings.database_path):
             _serve(settings)
     except DatabaseInUse as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")  # noqa: TRY400
         return 1
     return 0
 
@@ -94,16 +101,16 @@ def _serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one command; return the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return 2
+    configure_logging(
+        settings.log_level,
+        secrets=[*secret_parts(settings.token), settings.webhook_secret],
+    )
     if args.command == "import":
         return asyncio.run(import_files(settings, args.files, publish=args.publish))
     if args.command == "run" and settings.token is not None:
