@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from bot.logging_setup import configure_logging
 from bot.redaction import secret_parts
 from bot.single_instance import DatabaseInUse, single_instance
 from bot.storage import StorageError, Store
+from bot.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 
 log = logging.getLogger("bot")
 
@@ -84,6 +86,7 @@ def _serve(settings: Settings) -> None:
 
     application = build_application(settings)
     if settings.webhook_url:
+        warn_on_refused_requests()
         log.info("Receiving updates through the webhook %s", settings.webhook_url)
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -107,10 +110,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return 2
+    # Without a configured secret the webhook would take updates from anyone.
+    random_secret = args.command == "run" and settings.webhook_url and not settings.webhook_secret
+    if random_secret:
+        settings = dataclasses.replace(settings, webhook_secret=generate_webhook_secret())
     configure_logging(
         settings.log_level,
         secrets=[*secret_parts(settings.token), settings.webhook_secret],
     )
+    if random_secret:
+        log.info("WEBHOOK_SECRET is not set: using a random secret for this run")
     if args.command == "import":
         return asyncio.run(import_files(settings, args.files, publish=args.publish))
     if args.command == "run" and settings.token is not None:

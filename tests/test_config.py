@@ -109,3 +109,12 @@ def test_an_unknown_log_level_is_one_problem() -> None:
     assert caught.value.problems == [
         "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR (got 'verbose')"
     ]
+
+
+@pytest.mark.parametrize("secret", ["has space", "semi;colon", "x" * 257])
+def test_a_webhook_secret_outside_telegrams_alphabet_or_length_is_refused(secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"WEBHOOK_SECRET": secret})
+    (problem,) = caught.value.problems
+    assert problem.startswith("WEBHOOK_SECRET")
+    assert secret not in problem
