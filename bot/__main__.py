@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,7 +13,11 @@ from pathlib import Path
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, ContentErrors, StorageError
 from bot.importer import read_issue_files
+from bot.logging_setup import configure_logging
+from bot.redaction import secret_parts
+from bot.single_instance import DatabaseInUse, single_instance
 from bot.storage import Store
+from bot.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 
 log = logging.getLogger("bot")
 
@@ -61,11 +66,28 @@ async def import_files(settings: Settings, files: Sequence[Path], *, publish: bo
 
 
 def run(settings: Settings) -> int:
-    """Run the bot until it is stopped."""
+    """Run the bot until it is stopped, as the only process on its database."""
+    from telegram.error import InvalidToken  # noqa: PLC0415 - heavy import
+
+    try:
+        with single_instance(settings.database_path):
+            _serve(settings)
+    except DatabaseInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather")  # noqa: TRY400
+        return 1
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    """Receive updates by webhook or polling until the process is stopped."""
     from bot.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - heavy import
 
     application = build_application(settings)
     if settings.webhook_url:
+        warn_on_refused_requests()
         log.info("Receiving updates through the webhook %s", settings.webhook_url)
         application.run_webhook(
             listen=settings.webhook_listen,
@@ -78,22 +100,27 @@ def run(settings: Settings) -> int:
     else:
         log.info("Receiving updates by polling %s", settings.api_url)
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one command; return the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"configuration error: {problem}", file=sys.stderr)
         return 2
+    # Without a configured secret the webhook would take updates from anyone.
+    random_secret = args.command == "run" and settings.webhook_url and not settings.webhook_secret
+    if random_secret:
+        settings = dataclasses.replace(settings, webhook_secret=generate_webhook_secret())
+    configure_logging(
+        settings.log_level,
+        secrets=[*secret_parts(settings.token), settings.webhook_secret],
+    )
+    if random_secret:
+        log.info("WEBHOOK_SECRET is not set: using a random secret for this run")
     if args.command == "import":
         return asyncio.run(import_files(settings, args.files, publish=args.publish))
     if args.command == "run" and settings.token is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Mapping
@@ -17,6 +18,15 @@ from bot.errors import ConfigError
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
 _TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""Telegram's alphabet and length for `secret_token`."""
+LOG_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+"""The accepted LOG_LEVEL values."""
 
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,6 +83,7 @@ class Settings:
     send_limits: SendLimits = field(default_factory=SendLimits)
     send_concurrency: int = 16
     weekly_slot: WeeklySlot | None = None
+    log_level: int = logging.INFO
 
     @property
     def base_url(self) -> str:
@@ -117,6 +128,23 @@ def _editor_ids(raw: str, problems: list[str]) -> set[int]:
         elif item:
             problems.append(f"EDITOR_IDS must be comma-separated Telegram user ids (got {item!r})")
     return ids
+
+
+def _webhook_secret(raw: str, problems: list[str]) -> str | None:
+    secret = raw.strip() or None
+    if secret is not None and not _WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+        problems.append(
+            "WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -, up to 256 characters"
+        )
+    return secret
+
+
+def _log_level(raw: str, problems: list[str]) -> int:
+    name = raw.strip() or "INFO"
+    if name.upper() not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {name!r})")
+        return logging.INFO
+    return LOG_LEVELS[name.upper()]
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -172,11 +200,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_port = int(raw_port)
     else:
         problems.append(f"WEBHOOK_PORT must be a TCP port number (got {raw_port!r})")
-    webhook_secret = env.get("WEBHOOK_SECRET", "").strip() or None
-    if webhook_secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", webhook_secret):
-        problems.append(
-            "WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and -, up to 256 characters"
-        )
+    webhook_secret = _webhook_secret(env.get("WEBHOOK_SECRET", ""), problems)
 
     limits = SendLimits(
         per_second=_positive_number(env, "SEND_RATE_PER_SECOND", 30, problems),
@@ -191,6 +215,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             weekly_slot = parse_weekly_slot(env["BROADCAST_SLOT"])
         except ValueError as exc:
             problems.append(str(exc))
+
+    log_level = _log_level(env.get("LOG_LEVEL", ""), problems)
 
     if problems:
         raise ConfigError(problems)
@@ -208,4 +234,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         send_limits=limits,
         send_concurrency=concurrency,
         weekly_slot=weekly_slot,
+        log_level=log_level,
     )

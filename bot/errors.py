@@ -6,6 +6,7 @@
      ├── ContentError           one problem in an import file, at a line
      ├── ContentErrors          every problem found in one or more import files
      ├── CorrectionRefused      a corrected file cannot be applied by editing messages
+     ├── DatabaseInUse          another bot process runs on the same database (single_instance)
      └── StorageError           the store cannot do what was asked
           ├── SchemaTooNewError       the database was written by a newer bot
           ├── DuplicateKeyError       a commentary key belongs to another week

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,26 @@ def test_bad_send_settings_are_reported() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"SEND_RATE_PER_SECOND": "-1", "BROADCAST_SLOT": "someday"})
     assert len(caught.value.problems) == 2
+
+
+def test_log_level_defaults_to_info_and_accepts_the_four_levels() -> None:
+    assert load_settings({}).log_level == logging.INFO
+    assert load_settings({"LOG_LEVEL": "debug"}).log_level == logging.DEBUG
+    assert load_settings({"LOG_LEVEL": "ERROR"}).log_level == logging.ERROR
+
+
+def test_an_unknown_log_level_is_one_problem() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"LOG_LEVEL": "verbose"})
+    assert caught.value.problems == [
+        "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR (got 'verbose')"
+    ]
+
+
+@pytest.mark.parametrize("secret", ["has space", "semi;colon", "x" * 257])
+def test_a_webhook_secret_outside_telegrams_alphabet_or_length_is_refused(secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"WEBHOOK_SECRET": secret})
+    (problem,) = caught.value.problems
+    assert problem.startswith("WEBHOOK_SECRET")
+    assert secret not in problem

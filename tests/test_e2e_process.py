@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,16 +12,9 @@ from pathlib import Path
 
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, import_sample_content
 from standin import BotApiStandIn
+from tests.bot_processes import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 READER = 31
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

@@ -1,0 +1,76 @@
+"""Run `python -m bot run` as a separate process whose output goes to a log file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.demo import DEMO_TOKEN
+from standin import BotApiStandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """Return a TCP port on the loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def bot_env(standin: BotApiStandIn, database: Path, **settings: str) -> dict[str, str]:
+    """Return the environment of a bot talking to `standin` with the demo token."""
+    return {
+        "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
+        "TELEGRAM_API_URL": standin.url,
+        "DATABASE_URL": f"sqlite:///{database}",
+        **settings,
+    }
+
+
+@asynccontextmanager
+async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Start `python -m bot run` with `env`, stdout and stderr appended to `log`; kill it after."""
+    with log.open("ab") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def exit_status(process: asyncio.subprocess.Process, timeout: float = 30) -> int:  # noqa: ASYNC109
+    """Wait for the process to end by itself and return its exit status."""
+    return await asyncio.wait_for(process.wait(), timeout=timeout)
+
+
+def read_log(log: Path) -> str:
+    """Return what the process wrote so far."""
+    return log.read_text(encoding="utf-8", errors="replace")
+
+
+async def stop(process: asyncio.subprocess.Process, log: Path) -> str:
+    """Stop the process with SIGTERM, check it exited cleanly and return its output."""
+    process.send_signal(signal.SIGTERM)
+    status = await exit_status(process, timeout=20)
+    output = read_log(log)
+    assert status == 0, output[-3000:]
+    return output
