@@ -11,14 +11,11 @@ in bot/delivery/sender.py: at most 2 x SEND_CONCURRENCY per kill).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
 from telegram.ext import ExtBot
@@ -41,6 +38,7 @@ from bot.storage import (
 )
 from standin import BotApiStandIn, SentMessage
 from standin.in_memory import TOKEN, RecordingRequest
+from tests.bot_processes import bot_env, bot_process, read_log, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = 3_000
@@ -82,28 +80,6 @@ async def prepare(
     return broadcast_id, expected
 
 
-@asynccontextmanager
-async def bot_process(
-    env: dict[str, str], log: IO[bytes]
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
 def check_chat(received: list[SentMessage], expected: list[str]) -> tuple[bool, list[float]]:
     """Tell whether a chat got `expected` in order, each repeated only right after itself.
 
@@ -131,14 +107,13 @@ async def test_broadcast_survives_sigkill_without_loss(tmp_path: Path, catalogs:
         standin.add_user(EDITOR, "Editor", language_code="en", started=True)
         for chat_id in range(1, CHATS + 1):
             standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
-        env = {
-            "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
-            "TELEGRAM_API_URL": standin.url,
-            "DATABASE_URL": f"sqlite:///{database}",
-            "EDITOR_IDS": str(EDITOR),
-            "SEND_RATE_PER_SECOND": str(RATE),
-            "SEND_CONCURRENCY": str(CONCURRENCY),
-        }
+        env = bot_env(
+            standin,
+            database,
+            EDITOR_IDS=str(EDITOR),
+            SEND_RATE_PER_SECOND=str(RATE),
+            SEND_CONCURRENCY=str(CONCURRENCY),
+        )
 
         def arrived() -> int:
             return standin.stats.messages_sent - len(standin.messages(EDITOR))
@@ -146,19 +121,16 @@ async def test_broadcast_survives_sigkill_without_loss(tmp_path: Path, catalogs:
         def reached(count: int) -> Callable[[], bool]:
             return lambda: arrived() >= count
 
-        with log_path.open("wb") as log:
-            for share in KILL_AT:
-                async with bot_process(env, log) as process:
-                    await standin.wait_for(reached(int(total * share)), timeout=120)
-                    process.send_signal(signal.SIGKILL)
-                    await process.wait()
-                    kills.append((time.monotonic(), arrived()))
-            async with bot_process(env, log) as process:
-                # The final report goes to the editor when the broadcast ends.
-                await standin.wait_for(1, chat_id=EDITOR, timeout=120)
-                process.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(process.wait(), timeout=30)
-                assert process.returncode == 0, log_path.read_text()
+        for share in KILL_AT:
+            async with bot_process(env, log_path) as process:
+                await standin.wait_for(reached(int(total * share)), timeout=120)
+                process.send_signal(signal.SIGKILL)
+                await process.wait()
+                kills.append((time.monotonic(), arrived()))
+        async with bot_process(env, log_path) as process:
+            # The final report goes to the editor when the broadcast ends.
+            await standin.wait_for(1, chat_id=EDITOR, timeout=120)
+            await stop(process, log_path)
 
         lost: list[int] = []
         repeats_per_kill = [0] * len(kills)
@@ -174,7 +146,7 @@ async def test_broadcast_survives_sigkill_without_loss(tmp_path: Path, catalogs:
                 repeats_per_kill[index] += 1
         assert standin.stats.too_many_requests == 0
 
-    log_text = log_path.read_text(encoding="utf-8", errors="replace")
+    log_text = read_log(log_path)
     summary = ", ".join(
         f"kill {n + 1} at {arrived_then}/{total}: {repeats} repeated"
         for n, ((_, arrived_then), repeats) in enumerate(zip(kills, repeats_per_kill, strict=True))
