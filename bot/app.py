@@ -13,13 +13,8 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationBuilder,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    CommandHandler,
     ContextTypes,
     Defaults,
-    MessageHandler,
-    filters,
 )
 from telegram.request import BaseRequest
 
@@ -34,7 +29,7 @@ from bot.editorial import Editorial
 from bot.i18n import Catalogs
 from bot.storage import Store
 from bot.updates import PerChatUpdateProcessor
-from handlers import editor, editor_admin, errors, membership, reading, start, subscription
+from handlers.registry import register
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +40,6 @@ ALLOWED_UPDATES = [
     Update.MY_CHAT_MEMBER,
 ]
 """The update kinds the bot asks Telegram for."""
-
-# Commands come as messages in private chats and groups and as posts in channels.
-COMMAND_UPDATES = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
 
 
 async def post_init(application: BotApplication) -> None:
@@ -134,64 +126,6 @@ async def post_shutdown(application: BotApplication) -> None:
     data.attach_store(None)
 
 
-def add_handlers(application: BotApplication) -> None:
-    """Register the handlers; their order decides which one gets an update."""
-    commands = {
-        "start": start.start,
-        "help": start.help_command,
-        "subscribe": subscription.subscribe_command,
-        "language": subscription.language_command,
-        "unsubscribe": subscription.unsubscribe_command,
-        "latest": reading.latest_command,
-        "topics": reading.topics_command,
-        "archive": reading.archive_command,
-        "search": reading.search_command,
-    }
-    for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback, filters=COMMAND_UPDATES))
-    # Editor commands answer anyone: non-editors get a refusal, and the attempt is logged.
-    editor_commands = {
-        "broadcast": editor.broadcast_command,
-        "scheduled": editor.scheduled_command,
-        "stats": editor_admin.stats_command,
-        "channels": editor_admin.channels_command,
-    }
-    for name, guarded in editor_commands.items():
-        application.add_handler(CommandHandler(name, guarded, filters=COMMAND_UPDATES))
-    application.add_handler(CallbackQueryHandler(editor.editor_button, pattern=r"^(ei|pv|at):"))
-    application.add_handler(CallbackQueryHandler(editor.broadcast_button, pattern=r"^(st|rs|us):"))
-    application.add_handler(CallbackQueryHandler(editor_admin.channel_button, pattern=r"^rc:"))
-    # Subscription dialogs first; every other payload, known or not, goes to the reading
-    # handler, which answers stale or tampered buttons with "this list has expired".
-    application.add_handler(
-        CallbackQueryHandler(subscription.subscription_button, pattern=r"^(sub|lang|tt|td):")
-    )
-    application.add_handler(CallbackQueryHandler(reading.reading_button))
-    application.add_handler(
-        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
-    )
-    application.add_handler(
-        MessageHandler(filters.StatusUpdate.MIGRATE, membership.group_migrated)
-    )
-    # After every known command: whatever command is left is unknown.
-    application.add_handler(
-        MessageHandler(COMMAND_UPDATES & filters.COMMAND, errors.unknown_command)
-    )
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    application.add_handler(MessageHandler(private & filters.Document.ALL, editor.upload))
-    # An editor asked for a date and time answers in plain text; it must not become a search.
-    application.add_handler(
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, editor.schedule_text), group=-1
-    )
-    application.add_handler(
-        MessageHandler(private & filters.TEXT & ~filters.COMMAND, reading.search_text)
-    )
-    application.add_handler(
-        MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, errors.plain_text_hint)
-    )
-    application.add_error_handler(errors.error_handler)
-
-
 @asynccontextmanager
 async def running(application: BotApplication) -> AsyncIterator[BotApplication]:
     """Run an application inside the current event loop, polling, until the block ends.
@@ -275,5 +209,5 @@ def build_application(
         builder = builder.rate_limiter(PacedRateLimiter(pacer, limits=settings.send_limits))
     application = cast(BotApplication, builder.build())
     application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer)
-    add_handlers(application)
+    register(application)
     return application

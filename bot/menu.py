@@ -1,34 +1,31 @@
-"""The command menu readers see, per language (`setMyCommands` with `language_code`)."""
+"""The command menus, per language and per editor chat, from the command table."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Final
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.i18n import N_, Catalogs, Translator
+from bot.commands import Audience, commands_for
+from bot.i18n import Catalogs, Translator
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
 
-READER_COMMANDS: Final = (
-    ("latest", N_("The latest issue")),
-    ("topics", N_("Topics and how many commentaries each has")),
-    ("archive", N_("Browse a topic's archive")),
-    ("search", N_("Search the commentaries")),
-    ("subscribe", N_("Receive every new commentary here")),
-    ("language", N_("Change the language")),
-    ("unsubscribe", N_("Stop receiving commentaries")),
-    ("help", N_("What this bot does")),
-)
+
+def _menu(t: Translator, audience: Audience) -> list[BotCommand]:
+    return [
+        BotCommand(command.name, t.gettext(command.description))
+        for command in commands_for(audience)
+        if command.description is not None
+    ]
 
 
 def reader_commands(t: Translator) -> list[BotCommand]:
     """Return the reader command menu in one language."""
-    return [BotCommand(name, t.gettext(description)) for name, description in READER_COMMANDS]
+    return _menu(t, Audience.READERS)
 
 
 async def set_default_menus(bot: Bot, catalogs: Catalogs, default_language: str) -> None:
@@ -38,19 +35,9 @@ async def set_default_menus(bot: Bot, catalogs: Catalogs, default_language: str)
         await bot.set_my_commands(reader_commands(catalogs[language]), language_code=language)
 
 
-EDITOR_COMMANDS: Final = (
-    ("broadcast", N_("Send a new issue to the subscribers")),
-    ("scheduled", N_("Scheduled broadcasts")),
-    ("stats", N_("Subscribers and broadcast results")),
-    ("channels", N_("Channels that mirror the broadcasts")),
-)
-
-
 def editor_commands(t: Translator) -> list[BotCommand]:
     """Return the reader menu followed by the editor commands, in one language."""
-    return reader_commands(t) + [
-        BotCommand(name, t.gettext(description)) for name, description in EDITOR_COMMANDS
-    ]
+    return reader_commands(t) + _menu(t, Audience.EDITORS)
 
 
 async def set_editor_menus(

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot import callbacks, keyboards, render
+from bot.commands import help_lines
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
 from bot.telegram_html import escape
@@ -64,19 +65,7 @@ async def help_command(update: Update, context: BotContext) -> None:
             )
         ),
         "",
-        "/subscribe — " + escape(t.gettext("receive every new commentary here")),
-        "/latest — " + escape(t.gettext("the latest issue")),
-        "/topics — " + escape(t.gettext("topics and how many commentaries each has")),
-        "/archive "
-        + escape(t.gettext("[topic]"))
-        + " — "
-        + escape(t.gettext("browse a topic's archive")),
-        "/search "
-        + escape(t.gettext("words"))
-        + " — "
-        + escape(t.gettext("search the commentaries")),
-        "/language — " + escape(t.gettext("change the language")),
-        "/unsubscribe — " + escape(t.gettext("stop receiving commentaries")),
+        *(escape(line) for line in help_lines(t)),
     ]
     if chat.type == ChatType.PRIVATE:
         lines += ["", escape(t.gettext("You can also just send me a few words to search."))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, serving
+from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.context import BotApplication
 from bot.i18n import Catalogs
@@ -224,3 +226,28 @@ async def test_unknown_commands_get_an_answer_in_private_only_when_addressed_in_
     assert request_layer.texts(GROUP) == []
     await app.process_update(updates.message(GROUP, "/frobnicate@weekly_test_bot", user_id=MEMBER))
     assert "/frobnicate" in request_layer.texts(GROUP)[0]
+
+
+async def test_menus_and_help_list_the_same_commands_from_one_table(
+    app: BotApplication, updates: Updates, request_layer: RecordingRequest, catalogs: Catalogs
+) -> None:
+    menus = [c.params for c in request_layer.calls if c.method == "setMyCommands"]
+    belarusian = next(m for m in menus if m.get("language_code") == "be")
+    items = belarusian["commands"]
+    items = json.loads(items) if isinstance(items, str) else items
+    menu = {item["command"]: item["description"] for item in items}
+    t = catalogs["be"]
+    readers = [c for c in COMMANDS if c.audience is Audience.READERS and c.description]
+    assert menu == {c.name: t.gettext(c.description or "") for c in readers}
+
+    await app.process_update(updates.message(43, "/help", language="be"))
+    (call,) = request_layer.sent(43)
+    lines = call.params["text"].splitlines()
+    for command in readers:
+        if command.in_help:
+            assert any(
+                line.startswith(f"/{command.name}")
+                and line.endswith(t.gettext(command.description or ""))
+                for line in lines
+            ), (command.name, lines)
+    assert not any(line.startswith(("/broadcast", "/stats", "/start")) for line in lines)

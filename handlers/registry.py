@@ -1,0 +1,92 @@
+"""Which handler gets which update: the one place handlers are registered, in order.
+
+Commands come from the table in `bot.commands`, each answered by the handler named here;
+buttons are routed by the type of their payload (`bot.callbacks`), so a new payload kind
+is routed by adding its type to one tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler
+from telegram.ext import filters as f
+
+from bot import callbacks
+from bot.commands import COMMANDS
+from bot.context import BotApplication, BotContext
+from handlers import editor, editor_admin, errors, membership, reading, start, subscription
+
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+
+COMMAND_HANDLERS: Final[dict[str, Handler]] = {
+    "start": start.start,
+    "help": start.help_command,
+    "subscribe": subscription.subscribe_command,
+    "language": subscription.language_command,
+    "unsubscribe": subscription.unsubscribe_command,
+    "latest": reading.latest_command,
+    "topics": reading.topics_command,
+    "archive": reading.archive_command,
+    "search": reading.search_command,
+    # Editor commands answer anyone: non-editors get a refusal, and the attempt is logged.
+    "broadcast": editor.broadcast_command,
+    "scheduled": editor.scheduled_command,
+    "stats": editor_admin.stats_command,
+    "channels": editor_admin.channels_command,
+}
+
+BUTTON_HANDLERS: Final[tuple[tuple[Handler, tuple[type, ...]], ...]] = (
+    (editor.editor_button, (callbacks.EditIssue, callbacks.Preview, callbacks.ScheduleAt)),
+    (editor.broadcast_button, (callbacks.Stop, callbacks.Resume, callbacks.Unschedule)),
+    (editor_admin.channel_button, (callbacks.RemoveChannel,)),
+    (
+        subscription.subscription_button,
+        (callbacks.Subscribe, callbacks.SetLanguage, callbacks.ToggleTopic, callbacks.TopicsDone),
+    ),
+)
+"""Button payload types and their handlers; any other press goes to the reading handler."""
+
+# Commands come as messages in private chats and groups and as posts in channels.
+COMMAND_UPDATES: Final = f.UpdateType.MESSAGE | f.UpdateType.CHANNEL_POST
+
+
+def _payload_of(kinds: tuple[type, ...]) -> Callable[[object], bool]:
+    """Return a test of whether a button's data parses to one of `kinds`."""
+
+    def matches(data: object) -> bool:
+        return isinstance(data, str) and isinstance(callbacks.parse(data), kinds)
+
+    return matches
+
+
+def register(application: BotApplication) -> None:
+    """Register every handler; their order decides which one gets an update."""
+    missing = {command.name for command in COMMANDS} ^ set(COMMAND_HANDLERS)
+    if missing:
+        raise RuntimeError(f"commands without a handler or handlers without a command: {missing}")
+    for command in COMMANDS:
+        handler = COMMAND_HANDLERS[command.name]
+        application.add_handler(CommandHandler(command.name, handler, filters=COMMAND_UPDATES))
+    for button_handler, kinds in BUTTON_HANDLERS:
+        application.add_handler(CallbackQueryHandler(button_handler, pattern=_payload_of(kinds)))
+    # Every other payload, known or not: stale or tampered buttons answer "expired" there.
+    application.add_handler(CallbackQueryHandler(reading.reading_button))
+    application.add_handler(
+        ChatMemberHandler(membership.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
+    application.add_handler(MessageHandler(f.StatusUpdate.MIGRATE, membership.group_migrated))
+    # After every known command: whatever command is left is unknown.
+    application.add_handler(MessageHandler(COMMAND_UPDATES & f.COMMAND, errors.unknown_command))
+    private = f.ChatType.PRIVATE & f.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(private & f.Document.ALL, editor.upload))
+    # An editor asked for a date and time answers in plain text; it must not become a search.
+    text = private & f.TEXT & ~f.COMMAND
+    application.add_handler(MessageHandler(text, editor.schedule_text), group=-1)
+    application.add_handler(MessageHandler(text, reading.search_text))
+    application.add_handler(
+        MessageHandler(private & ~f.TEXT & ~f.StatusUpdate.ALL, errors.plain_text_hint)
+    )
+    application.add_error_handler(errors.error_handler)
