@@ -13,11 +13,18 @@ from telegram.constants import MessageLimit
 
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, IssueView, Page, Topic
-from bot.telegram_html import escape, escape_attr, split_html, truncate_html
+from bot.telegram_html import escape, escape_attr, split_html, truncate_html, truncate_text
 
 MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 LIST_LEAD_LIMIT: Final = 300
 """How much of a lead a list entry shows before cutting it with an ellipsis."""
+QUOTE_LIMIT: Final = 200
+"""How much of what a user wrote a reply quotes, in UTF-16 units, ellipsis included."""
+
+
+def quote(text: str) -> str:
+    """Return user input cut to `QUOTE_LIMIT` for quoting in a reply (plain text, unescaped)."""
+    return truncate_text(text, QUOTE_LIMIT)
 
 
 def bold(text: str) -> str:

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden, TelegramError
 
+from bot import render
 from bot.context import BotContext
 from bot.telegram_html import escape
 from handlers.common import translator
@@ -28,7 +29,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await chat.send_message(
         escape(
             t.gettext("I don't know the command {command}. /help lists what I can do.").format(
-                command=name
+                command=render.quote(name)
             )
         )
     )

@@ -65,7 +65,11 @@ async def archive_command(update: Update, context: BotContext) -> None:
     if topic is None:
         text = t.gettext("Choose a topic:")
         if wanted:
-            text = t.gettext("There is no topic called “{name}”.").format(name=wanted) + " " + text
+            text = (
+                t.gettext("There is no topic called “{name}”.").format(name=render.quote(wanted))
+                + " "
+                + text
+            )
         await chat.send_message(escape(text), reply_markup=keyboards.archive_topics(topics))
         return
     await open_archive(chat, context, t, topic)
@@ -110,7 +114,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
     page = await archive.search(query, t.language, page=0, per_page=PAGE_SIZE)
     if not page.total:
         await chat.send_message(
-            escape(t.gettext("Nothing found for “{query}”.").format(query=query.strip()))
+            escape(t.gettext("Nothing found for “{query}”.").format(query=render.quote(query)))
         )
         return
     search_id = await archive.remember_search(query, t.language)
@@ -121,7 +125,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
 
 
 def _search_title(t: Translator, query: str) -> str:
-    return t.gettext("Search: {query}").format(query=query.strip())
+    return t.gettext("Search: {query}").format(query=render.quote(query))
 
 
 async def _show_page(

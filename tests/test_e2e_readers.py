@@ -192,3 +192,22 @@ async def test_commands_sent_while_the_bot_is_down_are_answered_after_restart(
     assert await chat_status(database, READER_RU) is ChatStatus.ACTIVE
     assert standin.messages(READER_EN) and standin.messages(READER_BE)
     assert not standin.pending_updates()
+
+
+async def test_replies_quote_long_input_cut_short(scene: Scene, standin: BotApiStandIn) -> None:
+    await scene.say(READER_EN, READER_EN, "/start sub_en")
+    words = ("xyzzy " * 700)[:4096]
+    topic = ("astrology " * 500)[:4087]
+    for text, answer in (
+        (words, "Nothing found for “xyzzy"),
+        ("/search " + "plugh " * 833, "Nothing found for “plugh"),
+        ("/archive " + topic, "There is no topic called “astrology"),
+        ("/" + "x" * 64, "I don't know the command /xxx"),
+    ):
+        before = len(standin.messages(READER_EN))
+        await scene.say(READER_EN, READER_EN, text)
+        replies = standin.messages(READER_EN)[before:]
+        assert [answer in reply.text for reply in replies] == [True], replies
+        assert "…" in replies[0].text or text.startswith("/x"), replies[0].text
+        assert utf16_len(replies[0].text) < 400
+    assert sum(standin.stats.errors.values()) == 0
