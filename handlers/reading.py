@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot import callbacks, keyboards, render
 from bot.context import BotContext
@@ -136,12 +135,7 @@ async def _show_page(
     t: Translator,
 ) -> None:
     await query.answer()
-    try:
-        await query.edit_message_text(render.page_message(title, page, t), reply_markup=markup)
-    except BadRequest as exc:
-        # Pressing the same button twice asks for the page already shown.
-        if "not modified" not in exc.message:
-            raise
+    await query.edit_message_text(render.page_message(title, page, t), reply_markup=markup)
 
 
 async def reading_button(update: Update, context: BotContext) -> None:
