@@ -25,6 +25,8 @@ from standin.state import DEFAULT_UPDATE_TYPES, StandInState, member_json
 Handler = Callable[[Params], Awaitable[Any]]
 
 TEXT_LIMIT = 4096
+INLINE_KEYBOARD_BUTTONS = 100
+"""Most buttons Telegram accepts in one inline keyboard."""
 CAPTION_LIMIT = 1024
 RAW_TEXT_LIMIT_BYTES = 32 * 1024
 DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024
@@ -718,6 +720,8 @@ def _check_inline_keyboard(rows: object) -> None:
         raise bad_request(
             'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
         )
+    if sum(len(row) for row in rows) > INLINE_KEYBOARD_BUTTONS:
+        raise bad_request("reply markup is too long")
     for row in rows:
         for button in row:
             if not isinstance(button, dict):

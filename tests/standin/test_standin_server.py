@@ -137,6 +137,29 @@ async def test_inline_buttons_are_checked_like_telegram(api: Api, server: BotApi
     )
 
 
+async def test_an_inline_keyboard_holds_at_most_100_buttons(
+    api: Api, server: BotApiStandIn
+) -> None:
+    server.add_user(5, started=True)
+    sent = await api.ok("sendMessage", chat_id=5, text="x")
+
+    def keyboard(buttons: int) -> dict[str, object]:
+        rows = [[{"text": "x", "callback_data": f"{n}"}] for n in range(buttons)]
+        return {"inline_keyboard": rows}
+
+    assert await api.ok("sendMessage", chat_id=5, text="x", reply_markup=keyboard(100))
+    for method, target in (
+        ("sendMessage", {}),
+        ("editMessageText", {"message_id": sent["message_id"], "text": "y"}),
+        ("editMessageReplyMarkup", {"message_id": sent["message_id"]}),
+    ):
+        params = {"chat_id": 5, "text": "x", **target, "reply_markup": keyboard(101)}
+        if method == "editMessageReplyMarkup":
+            del params["text"]
+        error = await api.error(method, **params)
+        assert error == (400, "Bad Request: reply markup is too long", None), method
+
+
 # -- sending and text rules ----------------------------------------------------------------
 
 
