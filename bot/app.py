@@ -155,7 +155,7 @@ def add_handlers(application: BotApplication) -> None:
     # Subscription dialogs first; every other payload, known or not, goes to the reading
     # handler, which answers stale or tampered buttons with "this list has expired".
     application.add_handler(
-        CallbackQueryHandler(subscription.subscription_button, pattern=r"^(sub|lang|tt|td):")
+        CallbackQueryHandler(subscription.subscription_button, pattern=r"^(sub|lang|tt|tp|td):")
     )
     application.add_handler(CallbackQueryHandler(reading.reading_button))
     application.add_handler(

@@ -23,10 +23,9 @@ async def latest_command(update: Update, context: BotContext) -> None:
     if issue is None:
         await chat.send_message(escape(t.gettext("No issue has been published yet.")))
         return
-    parts = render.issue_messages(issue, t)
-    markup = InlineKeyboardMarkup(keyboards.read_buttons(issue.commentaries, numbered=True))
-    for number, part in enumerate(parts, start=1):
-        await chat.send_message(part, reply_markup=markup if number == len(parts) else None)
+    for part in render.issue_messages(issue, t):
+        buttons = keyboards.read_buttons(part.commentaries, numbered=True, first=part.first)
+        await chat.send_message(part.text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
 async def topics_command(update: Update, context: BotContext) -> None:
@@ -35,9 +34,11 @@ async def topics_command(update: Update, context: BotContext) -> None:
     assert chat is not None
     t = await translator(update, context)
     topics = await context.store.archive.topics(t.language)
+    parts = render.topics_messages(topics, t)
+    for part in parts[:-1]:
+        await chat.send_message(part)
     await chat.send_message(
-        render.topics_message(topics, t),
-        reply_markup=keyboards.archive_topics(topics) if topics else None,
+        parts[-1], reply_markup=keyboards.archive_topics(topics) if topics else None
     )
 
 
@@ -169,6 +170,13 @@ async def reading_button(update: Update, context: BotContext) -> None:
                 return
             markup = keyboards.page(page, lambda n: callbacks.SearchPage(search_id, n))
             await _show_page(query, _search_title(t, text), page, markup, t)
+        case callbacks.TopicList(number):
+            topics = await archive.topics(t.language)
+            if not topics:
+                await answer_expired(query, t)
+                return
+            await query.answer()
+            await query.edit_message_reply_markup(keyboards.archive_topics(topics, number))
         case callbacks.Read(commentary_id):
             view = await archive.commentary(commentary_id, t.language)
             if view is None:
