@@ -482,6 +482,7 @@ class BotApiMethods(StandInState):
         markup = self._reply_markup(params)
         if markup == sent.reply_markup:
             raise bad_request(NOT_MODIFIED)
+        self._admit(chat)
         parsed = ParsedText(sent.text, sent.entities)
         self._replace(sent, sent.html, parsed, sent.parse_mode, markup)
         return self._sent_json(sent)

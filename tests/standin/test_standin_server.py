@@ -594,14 +594,21 @@ async def test_flood_limits_refuse_without_delivering(http: aiohttp.ClientSessio
             await api.ok("sendMessage", chat_id=-100, text="g")
             clock.now += 1.0
         group_refused = await api.error("sendMessage", chat_id=-100, text="g")
+        clock.now += 1.0
+        markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+        message_id = srv.messages(5)[0].message_id
+        edit = {"chat_id": 5, "message_id": message_id, "reply_markup": markup}
+        await api.ok("editMessageReplyMarkup", **edit)
+        edit_refused = await api.error("editMessageText", **edit, text="edited")
         srv.limits = FloodLimits(enabled=False)
         await api.ok("sendMessage", chat_id=5, text="three")
 
         assert refused == (429, "Too Many Requests: retry after 1", {"retry_after": 1})
         assert group_refused[2] == {"retry_after": 40}
+        assert edit_refused[0] == 429  # edits count towards the chat's limit like sends
         assert [m.text for m in srv.messages(5)] == ["one", "three"]
-        assert srv.stats.too_many_requests == 2
-        assert srv.stats.too_many_requests_by_chat == {5: 1, -100: 1}
+        assert srv.stats.too_many_requests == 3
+        assert srv.stats.too_many_requests_by_chat == {5: 2, -100: 1}
 
 
 async def test_injected_errors_hit_only_matching_calls(api: Api, server: BotApiStandIn) -> None:
