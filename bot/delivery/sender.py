@@ -3,7 +3,8 @@
 A producer reads the outbox in id order (everyone's first message, then everyone's
 second), skips chats that left or changed language since the audience was fixed, marks
 the rows 'sending' and queues them; `concurrency` workers send them. Rows of one chat go
-out in order and spaced by the chat's interval; the shared pacer spaces all sends.
+out in order within the chat's allowance, shared with replies (`ChatPacer`); the shared
+pacer spaces all sends.
 
 What each answer means:
     RetryAfter     pause every send for retry_after, then send the same message again
@@ -43,7 +44,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 
@@ -125,6 +126,7 @@ class BroadcastRun:
         bot: ExtBot[Any],
         pacer: Pacer,
         limits: SendLimits,
+        chats: ChatPacer | None = None,
         concurrency: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -134,9 +136,9 @@ class BroadcastRun:
         self._store = store
         self._bot = bot
         self._pacer = pacer
+        self._chats = chats or ChatPacer(limits, clock=clock)
         self._limits = limits
         self._concurrency = concurrency
-        self._clock = clock
         self._queue: asyncio.Queue[OutboxItem | None] = asyncio.Queue(maxsize=concurrency * 4)
         self._results: list[DeliveryResult] = []
         self._writing = 0
@@ -149,7 +151,6 @@ class BroadcastRun:
         self._stopping = False
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._chat_users: Counter[int] = Counter()
-        self._chat_next: dict[int, float] = {}
         self._dead_chats: set[int] = set()
         self._unsent: list[OutboxItem] = []
         self._moved: dict[int, int] = {}
@@ -274,11 +275,9 @@ class BroadcastRun:
         while True:
             if chat_id in self._dead_chats:
                 return _Outcome(DeliveryStatus.SKIPPED, attempts, error=GONE)
-            await self._wait_for_chat(chat_id)
-            await self._pacer.acquire()
             attempts += 1
             try:
-                message_id = await self._send(chat_id, item)
+                message_id = await self._paced_send(chat_id, item)
             except RetryAfter as exc:
                 self._pacer.pause(retry_seconds(exc))
                 attempts -= 1  # refused before it was sent: not an attempt
@@ -306,9 +305,12 @@ class BroadcastRun:
                 continue
             except TelegramError as exc:
                 return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
-            finally:
-                self._chat_next[chat_id] = self._clock() + self._limits.chat_interval(chat_id)
             return _Outcome(DeliveryStatus.SENT, attempts, message_id=message_id)
+
+    async def _paced_send(self, chat_id: int, item: OutboxItem) -> int:
+        async with self._chats.slot(chat_id):
+            await self._pacer.acquire()
+            return await self._send(chat_id, item)
 
     async def _send(self, chat_id: int, item: OutboxItem) -> int:
         preview = LinkPreviewOptions(is_disabled=True)
@@ -331,11 +333,6 @@ class BroadcastRun:
             rate_limit_args=self._rate_limit_args,
         )
         return sent.message_id
-
-    async def _wait_for_chat(self, chat_id: int) -> None:
-        wait = self._chat_next.get(chat_id, 0.0) - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
 
     async def _chat_gone(self, chat_id: int, reason: str) -> None:
         self._dead_chats.add(chat_id)
@@ -363,9 +360,6 @@ class BroadcastRun:
         self.progress.add(item.language, outcome.counted_as or outcome.status.value)
         if len(self._results) >= max(1, self._concurrency // 2):
             self._flushed.set()
-        if len(self._chat_next) > 4 * self._concurrency + 1000:
-            now = self._clock()
-            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
     async def _room_to_record(self) -> None:
         """Wait until a row may be handed to Telegram without breaking the crash bound.
