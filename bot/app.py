@@ -21,7 +21,7 @@ from telegram.request import BaseRequest
 from bot import menu
 from bot.config import Settings
 from bot.context import BotApplication, BotContext, BotData
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
 from bot.editor_reports import EditorReporter
@@ -62,6 +62,7 @@ async def post_init(application: BotApplication) -> None:
         catalogs=data.catalogs,
         limits=settings.send_limits,
         pacer=data.pacer,
+        chats=data.chats,
         concurrency=settings.send_concurrency,
         reporter=EditorReporter(
             bot=application.bot,
@@ -205,9 +206,10 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     pacer = Pacer(settings.send_limits.overall_rate)
+    chats = ChatPacer(settings.send_limits)
     if rate_limited:
-        builder = builder.rate_limiter(PacedRateLimiter(pacer, limits=settings.send_limits))
+        builder = builder.rate_limiter(PacedRateLimiter(pacer, chats=chats))
     application = cast(BotApplication, builder.build())
-    application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer)
+    application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer, chats)
     register(application)
     return application

@@ -36,14 +36,32 @@ class SetLanguage:
 
 @dataclass(frozen=True, slots=True)
 class ToggleTopic:
-    """Add a topic to, or remove it from, the chat's subscription; None means all topics."""
+    """Add a topic to, or remove it from, the chat's subscription; None means all topics.
+
+    `page` is the page of the picker the button is on, kept when the picker is redrawn.
+    """
 
     topic_key: str | None
+    page: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsPage:
+    """Show another page of the subscription's topic picker."""
+
+    page: int
 
 
 @dataclass(frozen=True, slots=True)
 class TopicsDone:
     """Close the topic picker."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicList:
+    """Show another page of the buttons that open the topics' archives."""
+
+    page: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +147,9 @@ Action = (
     Subscribe
     | SetLanguage
     | ToggleTopic
+    | TopicsPage
     | TopicsDone
+    | TopicList
     | ArchivePage
     | SearchPage
     | Read
@@ -150,10 +170,14 @@ def encode(action: Action) -> str:  # noqa: PLR0912 - one case per payload kind
             data = f"sub:{language}"
         case SetLanguage(language):
             data = f"lang:{language}"
-        case ToggleTopic(topic_key):
-            data = f"tt:{topic_key or '*'}"
+        case ToggleTopic(topic_key, page):
+            data = f"tt:{topic_key or '*'}" + (f":{page}" if page else "")
+        case TopicsPage(page):
+            data = f"tp:{page}"
         case TopicsDone():
             data = "td:"
+        case TopicList(page):
+            data = f"tl:{page}"
         case ArchivePage(topic_key, page):
             data = f"ar:{topic_key}:{page}"
         case SearchPage(search_id, page):
@@ -226,10 +250,18 @@ def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per 
         return _parse_editor(kind, fields)
     if kind in ("sub", "lang") and len(fields) == 1 and fields[0] in LANGUAGES:
         return Subscribe(fields[0]) if kind == "sub" else SetLanguage(fields[0])
-    if kind == "tt" and len(fields) == 1:
+    if kind == "tt" and len(fields) in (1, 2):
+        page = _number(fields[1], MAX_PAGE) if len(fields) == 2 else 0
+        if page is None or (len(fields) == 2 and not page):
+            return None  # the first page is written without a number
         if fields[0] == "*":
-            return ToggleTopic(None)
-        return ToggleTopic(fields[0]) if KEY_PATTERN.match(fields[0]) else None
+            return ToggleTopic(None, page)
+        return ToggleTopic(fields[0], page) if KEY_PATTERN.match(fields[0]) else None
+    if kind in ("tp", "tl") and len(fields) == 1:
+        page = _number(fields[0], MAX_PAGE)
+        if page is None:
+            return None
+        return TopicsPage(page) if kind == "tp" else TopicList(page)
     if kind == "td" and rest == "":
         return TopicsDone()
     if kind == "ar" and len(fields) == 2 and KEY_PATTERN.match(fields[0]):

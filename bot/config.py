@@ -206,6 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         per_second=_positive_number(env, "SEND_RATE_PER_SECOND", 30, problems),
         per_chat_per_second=_positive_number(env, "SEND_RATE_PER_CHAT", 1, problems),
         per_group_per_minute=_positive_number(env, "SEND_RATE_PER_GROUP_MINUTE", 20, problems),
+        burst_per_chat=int(_positive_number(env, "SEND_BURST_PER_CHAT", 3, problems)),
         paid=env.get("PAID_BROADCAST", "").strip().lower() in ("1", "true", "yes", "on"),
     )
     concurrency = int(_positive_number(env, "SEND_CONCURRENCY", 16, problems))

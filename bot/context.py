@@ -7,7 +7,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.config import Settings
-from bot.delivery.pacing import Pacer
+from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.service import DeliveryService
 from bot.editorial import Editorial
 from bot.i18n import Catalogs
@@ -24,12 +24,16 @@ class BotData:
         self._delivery: DeliveryService | None = None
         self._editorial: Editorial | None = None
         self.pacer = Pacer(1.0)
+        self.chats: ChatPacer | None = None
 
-    def configure(self, settings: Settings, catalogs: Catalogs, pacer: Pacer) -> None:
-        """Attach what the application was built with: settings, catalogs, the send pacer."""
+    def configure(
+        self, settings: Settings, catalogs: Catalogs, pacer: Pacer, chats: ChatPacer
+    ) -> None:
+        """Attach what the application was built with: settings, catalogs, the pacers."""
         self._settings = settings
         self._catalogs = catalogs
         self.pacer = pacer
+        self.chats = chats
 
     def attach_store(self, store: Store | None) -> None:
         """Attach the opened store, or detach it on shutdown."""

@@ -13,6 +13,8 @@ from bot.storage import CommentaryView, Page, Topic
 
 TITLE_LIMIT = 48
 """Longest button label before it is cut with an ellipsis."""
+TOPICS_PER_PAGE = 30
+"""Topics one page of a topic keyboard shows, well under Telegram's 100 buttons."""
 
 
 def _button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
@@ -30,35 +32,56 @@ def languages(make: Callable[[str], callbacks.Action]) -> InlineKeyboardMarkup:
     )
 
 
+def _topic_page(topics: Sequence[Topic], page: int) -> tuple[Sequence[Topic], int, int]:
+    """Return the topics of a page (a page past the end shows the last), the page, the pages."""
+    pages = max(1, -(-len(topics) // TOPICS_PER_PAGE))
+    page = min(page, pages - 1)
+    return topics[page * TOPICS_PER_PAGE : (page + 1) * TOPICS_PER_PAGE], page, pages
+
+
+def _pager(
+    page: int, pages: int, make: Callable[[int], callbacks.Action]
+) -> list[list[InlineKeyboardButton]]:
+    """Return a row of previous/next buttons, or no row when there is one page."""
+    navigation = []
+    if page > 0:
+        navigation.append(_button("◀️", make(page - 1)))
+    if page < pages - 1:
+        navigation.append(_button("▶️", make(page + 1)))
+    return [navigation] if navigation else []
+
+
 def topics_picker(
-    topics: Sequence[Topic], chosen: frozenset[str] | None, t: Translator
+    topics: Sequence[Topic], chosen: frozenset[str] | None, t: Translator, page: int = 0
 ) -> InlineKeyboardMarkup:
-    """Return the subscription's topic picker; `chosen` None means all topics."""
+    """Return a page of the subscription's topic picker; `chosen` None means all topics."""
+    shown, page, pages = _topic_page(topics, page)
     mark = "✅ " if chosen is None else "▫️ "
-    rows = [[_button(mark + t.gettext("All topics"), callbacks.ToggleTopic(None))]]
-    for topic in topics:
+    rows = [[_button(mark + t.gettext("All topics"), callbacks.ToggleTopic(None, page))]]
+    for topic in shown:
         on = chosen is not None and topic.key in chosen
         rows.append(
-            [_button(("✅ " if on else "▫️ ") + topic.name, callbacks.ToggleTopic(topic.key))]
+            [_button(("✅ " if on else "▫️ ") + topic.name, callbacks.ToggleTopic(topic.key, page))]
         )
+    rows += _pager(page, pages, callbacks.TopicsPage)
     rows.append([_button(t.gettext("Done"), callbacks.TopicsDone())])
     return InlineKeyboardMarkup(rows)
 
 
-def archive_topics(topics: Sequence[Topic]) -> InlineKeyboardMarkup:
-    """Return one button per topic opening its archive."""
-    return InlineKeyboardMarkup(
-        [
-            [_button(f"{topic.name} ({topic.count})", callbacks.ArchivePage(topic.key, 0))]
-            for topic in topics
-        ]
-    )
+def archive_topics(topics: Sequence[Topic], page: int = 0) -> InlineKeyboardMarkup:
+    """Return a page of buttons, one per topic, opening its archive."""
+    shown, page, pages = _topic_page(topics, page)
+    rows = [
+        [_button(f"{topic.name} ({topic.count})", callbacks.ArchivePage(topic.key, 0))]
+        for topic in shown
+    ]
+    return InlineKeyboardMarkup(rows + _pager(page, pages, callbacks.TopicList))
 
 
 def read_buttons(
-    views: Sequence[CommentaryView], *, numbered: bool
+    views: Sequence[CommentaryView], *, numbered: bool, first: int = 1
 ) -> list[list[InlineKeyboardButton]]:
-    """Return one row per commentary with a button that sends it whole."""
+    """Return one row per commentary with a button that sends it whole, numbered from `first`."""
     return [
         [
             _button(
@@ -66,7 +89,7 @@ def read_buttons(
                 callbacks.Read(view.id),
             )
         ]
-        for number, view in enumerate(views, start=1)
+        for number, view in enumerate(views, start=first)
     ]
 
 

@@ -7,19 +7,37 @@ that can grow is split under Telegram's 4096-character limit at paragraph bounda
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
-from telegram.constants import MessageLimit
+from telegram.constants import InlineKeyboardMarkupLimit, MessageLimit
 
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, IssueView, Page, Topic
-from bot.telegram_html import escape, link_html, split_html, truncate_html
+from bot.telegram_html import (
+    escape,
+    link_html,
+    split_html,
+    telegram_length,
+    truncate_html,
+    truncate_text,
+)
 
 MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
+MAX_BUTTONS: Final = InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER
+"""Most buttons one inline keyboard may have."""
+BLOCK_SEPARATOR: Final = "\n\n"
 LIST_LEAD_LIMIT: Final = 300
 """How much of a lead a list entry shows before cutting it with an ellipsis."""
 LIST_TITLE_LIMIT: Final = 200
 """How much of a title an archive or search page shows, so that a page of five fits."""
+QUOTE_LIMIT: Final = 200
+"""How much of what a user wrote a reply quotes, in UTF-16 units, ellipsis included."""
+
+
+def quote(text: str) -> str:
+    """Return user input cut to `QUOTE_LIMIT` for quoting in a reply (plain text, unescaped)."""
+    return truncate_text(text, QUOTE_LIMIT)
 
 
 def bold(text: str) -> str:
@@ -82,8 +100,22 @@ def _entry(
     return "\n".join([head, *details])
 
 
-def issue_messages(issue: IssueView, t: Translator) -> list[str]:
-    """Render an issue's table of contents: week, and per commentary topic, title and lead."""
+@dataclass(frozen=True, slots=True)
+class IssuePart:
+    """One message of an issue's table of contents and the commentaries it lists."""
+
+    text: str
+    first: int
+    """The number (from 1) of the first commentary the message lists."""
+    commentaries: tuple[CommentaryView, ...]
+
+
+def issue_messages(issue: IssueView, t: Translator) -> list[IssuePart]:
+    """Render an issue's table of contents: week, and per commentary topic, title and lead.
+
+    Each message lists at most `MAX_BUTTONS` commentaries, so that it can carry a read
+    button for each of them.
+    """
     week = t.format_week(issue.issue.week_start, issue.issue.week_end)
     count = len(issue.commentaries)
     header = "\n".join(
@@ -99,22 +131,39 @@ def issue_messages(issue: IssueView, t: Translator) -> list[str]:
             ),
         ]
     )
+    footer = escape(t.gettext("Tap a title below to read the whole commentary."))
+    # Every part keeps room for the footer, which closes the last one.
+    budget = MESSAGE_LIMIT - telegram_length(footer) - len(BLOCK_SEPARATOR)
+    parts: list[IssuePart] = []
     blocks = [header]
+    views: list[CommentaryView] = []
+    used = telegram_length(header)
     for number, view in enumerate(issue.commentaries, start=1):
-        blocks.append(
+        entry = truncate_html(
             f"<u>{escape(view.topic_name)}</u>\n"
             + _entry(number, view, t, with_week=False)
             + "\n"
-            + truncate_html(view.lead, LIST_LEAD_LIMIT)
+            + truncate_html(view.lead, LIST_LEAD_LIMIT),
+            budget,
         )
-    blocks.append(escape(t.gettext("Tap a title below to read the whole commentary.")))
-    return split_html("\n\n".join(blocks), MESSAGE_LIMIT)
+        length = telegram_length(entry)
+        if views and (len(views) == MAX_BUTTONS or used + len(BLOCK_SEPARATOR) + length > budget):
+            parts.append(
+                IssuePart(BLOCK_SEPARATOR.join(blocks), number - len(views), tuple(views))
+            )
+            blocks, views, used = [], [], -len(BLOCK_SEPARATOR)
+        blocks.append(entry)
+        views.append(view)
+        used += len(BLOCK_SEPARATOR) + length
+    blocks.append(footer)
+    parts.append(IssuePart(BLOCK_SEPARATOR.join(blocks), count - len(views) + 1, tuple(views)))
+    return parts
 
 
-def topics_message(topics: Sequence[Topic], t: Translator) -> str:
-    """Render the list of topics with how many commentaries each has."""
+def topics_messages(topics: Sequence[Topic], t: Translator) -> list[str]:
+    """Render the list of topics with how many commentaries each has, split under the limit."""
     if not topics:
-        return escape(t.gettext("There are no published commentaries yet."))
+        return [escape(t.gettext("There are no published commentaries yet."))]
     lines = [bold(t.gettext("Topics")), ""]
     for topic in topics:
         count = t.ngettext("{count} commentary", "{count} commentaries", topic.count).format(
@@ -122,7 +171,7 @@ def topics_message(topics: Sequence[Topic], t: Translator) -> str:
         )
         lines.append(f"• <b>{escape(topic.name)}</b> — {escape(count)}")
     lines += ["", escape(t.gettext("Choose a topic to open its archive."))]
-    return "\n".join(lines)
+    return split_html("\n".join(lines), MESSAGE_LIMIT)
 
 
 def page_message(title: str, page: Page[CommentaryView], t: Translator) -> str:

@@ -393,6 +393,14 @@ def truncate_html(html: str, limit: int, ellipsis: str = "…") -> str:
     return body + _closing(stack[split_at:]) + escape(ellipsis) + _closing(stack[:split_at])
 
 
+def truncate_text(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Return plain text cut to `limit` UTF-16 units, ending with `ellipsis` when cut.
+
+    The text is stripped; a cut prefers a word boundary and never splits a character.
+    """
+    return html_to_text(truncate_html(escape(text), limit, ellipsis))
+
+
 # --- Markdown --------------------------------------------------------------------------------
 
 _SCHEME: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")

@@ -136,6 +136,7 @@ async def _add_channel(
         await chat.send_message(escape(t.gettext("Write it as: /channels add @channel be")))
         return
     target, language = args
+    shown = render.quote(target)
     reference: str | int = int(target) if target.lstrip("-").isdigit() else target
     try:
         channel = await context.bot.get_chat(reference)
@@ -146,16 +147,16 @@ async def _add_channel(
             escape(
                 t.gettext(
                     "I cannot see {channel}; add the bot to it as an administrator first."
-                ).format(channel=target)
+                ).format(channel=shown)
             )
         )
         return
     can_post = getattr(member, "can_post_messages", False)
     if channel.type != ChatType.CHANNEL:
-        text = t.gettext("{channel} is not a channel.").format(channel=target)
+        text = t.gettext("{channel} is not a channel.").format(channel=shown)
     elif member.status != ChatMemberStatus.ADMINISTRATOR or not can_post:
         text = t.gettext("The bot must be an administrator of {channel} allowed to post.").format(
-            channel=target
+            channel=shown
         )
     else:
         subscriptions = context.store.subscriptions
@@ -165,7 +166,7 @@ async def _add_channel(
         await subscriptions.set_language(channel.id, language)
         log.info("Channel %s mirrors the %s broadcasts", channel.id, language)
         text = t.gettext("{channel} now receives every broadcast in {language}.").format(
-            channel=channel.title or target, language=LANGUAGE_NAMES[language]
+            channel=channel.title or shown, language=LANGUAGE_NAMES[language]
         )
     await chat.send_message(escape(text))
 

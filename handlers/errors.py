@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
+from bot import render
 from bot.context import BotContext
 from bot.telegram_html import escape
 from handlers.common import translator
@@ -28,7 +30,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await chat.send_message(
         escape(
             t.gettext("I don't know the command {command}. /help lists what I can do.").format(
-                command=name
+                command=render.quote(name)
             )
         )
     )
@@ -44,8 +46,29 @@ async def plain_text_hint(update: Update, context: BotContext) -> None:
     )
 
 
+def is_not_modified(error: object) -> bool:
+    """Tell whether Telegram refused an edit because the message already looks like that."""
+    return isinstance(error, BadRequest) and "message is not modified" in error.message.lower()
+
+
+async def _answer_quietly(update: object) -> None:
+    """Answer the button an edit came from, if it is not answered yet."""
+    if isinstance(update, Update) and update.callback_query is not None:
+        # Most handlers answer before they edit; a second answer is refused, harmlessly.
+        with contextlib.suppress(BadRequest):
+            await update.callback_query.answer()
+
+
 async def error_handler(update: object, context: BotContext) -> None:
-    """Log the error and, where possible, tell the chat that something went wrong."""
+    """Log the error and, where possible, tell the chat that something went wrong.
+
+    An edit refused as "not modified" is an ordinary tap on a button whose result is
+    already shown: the button is answered and nothing else happens.
+    """
+    if is_not_modified(context.error):
+        log.debug("A button asked for what its message already shows")
+        await _answer_quietly(update)
+        return
     log.error("Error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot import callbacks, keyboards, render
 from bot.context import BotContext
@@ -24,10 +23,9 @@ async def latest_command(update: Update, context: BotContext) -> None:
     if issue is None:
         await chat.send_message(escape(t.gettext("No issue has been published yet.")))
         return
-    parts = render.issue_messages(issue, t)
-    markup = InlineKeyboardMarkup(keyboards.read_buttons(issue.commentaries, numbered=True))
-    for number, part in enumerate(parts, start=1):
-        await chat.send_message(part, reply_markup=markup if number == len(parts) else None)
+    for part in render.issue_messages(issue, t):
+        buttons = keyboards.read_buttons(part.commentaries, numbered=True, first=part.first)
+        await chat.send_message(part.text, reply_markup=InlineKeyboardMarkup(buttons))
 
 
 async def topics_command(update: Update, context: BotContext) -> None:
@@ -36,9 +34,11 @@ async def topics_command(update: Update, context: BotContext) -> None:
     assert chat is not None
     t = await translator(update, context)
     topics = await context.store.archive.topics(t.language)
+    parts = render.topics_messages(topics, t)
+    for part in parts[:-1]:
+        await chat.send_message(part)
     await chat.send_message(
-        render.topics_message(topics, t),
-        reply_markup=keyboards.archive_topics(topics) if topics else None,
+        parts[-1], reply_markup=keyboards.archive_topics(topics) if topics else None
     )
 
 
@@ -65,7 +65,11 @@ async def archive_command(update: Update, context: BotContext) -> None:
     if topic is None:
         text = t.gettext("Choose a topic:")
         if wanted:
-            text = t.gettext("There is no topic called “{name}”.").format(name=wanted) + " " + text
+            text = (
+                t.gettext("There is no topic called “{name}”.").format(name=render.quote(wanted))
+                + " "
+                + text
+            )
         await chat.send_message(escape(text), reply_markup=keyboards.archive_topics(topics))
         return
     await open_archive(chat, context, t, topic)
@@ -110,7 +114,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
     page = await archive.search(query, t.language, page=0, per_page=PAGE_SIZE)
     if not page.total:
         await chat.send_message(
-            escape(t.gettext("Nothing found for “{query}”.").format(query=query.strip()))
+            escape(t.gettext("Nothing found for “{query}”.").format(query=render.quote(query)))
         )
         return
     search_id = await archive.remember_search(chat.id, query, t.language)
@@ -121,7 +125,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
 
 
 def _search_title(t: Translator, query: str) -> str:
-    return t.gettext("Search: {query}").format(query=query.strip())
+    return t.gettext("Search: {query}").format(query=render.quote(query))
 
 
 async def _show_page(
@@ -132,12 +136,7 @@ async def _show_page(
     t: Translator,
 ) -> None:
     await query.answer()
-    try:
-        await query.edit_message_text(render.page_message(title, page, t), reply_markup=markup)
-    except BadRequest as exc:
-        # Pressing the same button twice asks for the page already shown.
-        if "not modified" not in exc.message:
-            raise
+    await query.edit_message_text(render.page_message(title, page, t), reply_markup=markup)
 
 
 async def reading_button(update: Update, context: BotContext) -> None:
@@ -171,6 +170,13 @@ async def reading_button(update: Update, context: BotContext) -> None:
                 return
             markup = keyboards.page(page, lambda n: callbacks.SearchPage(search_id, n))
             await _show_page(query, _search_title(t, text), page, markup, t)
+        case callbacks.TopicList(number):
+            topics = await archive.topics(t.language)
+            if not topics:
+                await answer_expired(query, t)
+                return
+            await query.answer()
+            await query.edit_message_reply_markup(keyboards.archive_topics(topics, number))
         case callbacks.Read(commentary_id):
             view = await archive.commentary(commentary_id, t.language)
             if view is None:

@@ -44,7 +44,13 @@ BUTTON_HANDLERS: Final[tuple[tuple[Handler, tuple[type, ...]], ...]] = (
     (editor_admin.channel_button, (callbacks.RemoveChannel,)),
     (
         subscription.subscription_button,
-        (callbacks.Subscribe, callbacks.SetLanguage, callbacks.ToggleTopic, callbacks.TopicsDone),
+        (
+            callbacks.Subscribe,
+            callbacks.SetLanguage,
+            callbacks.ToggleTopic,
+            callbacks.TopicsPage,
+            callbacks.TopicsDone,
+        ),
     ),
 )
 """Button payload types and their handlers; any other press goes to the reading handler."""

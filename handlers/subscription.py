@@ -163,8 +163,10 @@ async def subscription_button(update: Update, context: BotContext) -> None:
         case callbacks.SetLanguage(language):
             await query.answer()
             await _set_language(update, context, chat, language)
-        case callbacks.ToggleTopic(topic_key):
-            await _toggle_topic(query, context, chat, t, topic_key)
+        case callbacks.ToggleTopic(topic_key, page):
+            await _toggle_topic(query, context, chat, t, topic_key, page=page)
+        case callbacks.TopicsPage(page):
+            await _turn_topics(query, context, chat, t, page)
         case callbacks.TopicsDone():
             await _topics_done(query, context, chat, t)
         case _:
@@ -190,8 +192,26 @@ async def _set_language(update: Update, context: BotContext, chat: Chat, languag
     )
 
 
+async def _turn_topics(
+    query: CallbackQuery, context: BotContext, chat: Chat, t: Translator, page: int
+) -> None:
+    record = await context.store.subscriptions.get(chat.id)
+    topics = await context.store.archive.topics(t.language)
+    if record is None or not record.subscribed or not topics:
+        await answer_expired(query, t)
+        return
+    await query.answer()
+    await query.edit_message_reply_markup(keyboards.topics_picker(topics, record.topics, t, page))
+
+
 async def _toggle_topic(
-    query: CallbackQuery, context: BotContext, chat: Chat, t: Translator, topic_key: str | None
+    query: CallbackQuery,
+    context: BotContext,
+    chat: Chat,
+    t: Translator,
+    topic_key: str | None,
+    *,
+    page: int,
 ) -> None:
     record = await context.store.subscriptions.get(chat.id)
     topics = await context.store.archive.topics(t.language)
@@ -212,7 +232,7 @@ async def _toggle_topic(
         chosen = None
     await context.store.subscriptions.set_topics(chat.id, chosen)
     await query.answer()
-    await query.edit_message_reply_markup(keyboards.topics_picker(topics, chosen, t))
+    await query.edit_message_reply_markup(keyboards.topics_picker(topics, chosen, t, page))
 
 
 async def _topics_done(

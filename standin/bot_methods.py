@@ -26,6 +26,8 @@ from standin.state import DEFAULT_UPDATE_TYPES, StandInState, member_json
 Handler = Callable[[Params], Awaitable[Any]]
 
 TEXT_LIMIT = 4096
+INLINE_KEYBOARD_BUTTONS = 100
+"""Most buttons Telegram accepts in one inline keyboard."""
 CAPTION_LIMIT = 1024
 RAW_TEXT_LIMIT_BYTES = 32 * 1024
 DOWNLOAD_LIMIT_BYTES = 20 * 1024 * 1024
@@ -481,6 +483,7 @@ class BotApiMethods(StandInState):
         markup = self._reply_markup(params)
         if markup == sent.reply_markup:
             raise bad_request(NOT_MODIFIED)
+        self._admit(chat)
         parsed = ParsedText(sent.text, sent.entities)
         self._replace(sent, sent.html, parsed, sent.parse_mode, markup)
         return self._sent_json(sent)
@@ -722,6 +725,8 @@ def _check_inline_keyboard(rows: object) -> None:
         raise bad_request(
             'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
         )
+    if sum(len(row) for row in rows) > INLINE_KEYBOARD_BUTTONS:
+        raise bad_request("reply markup is too long")
     for row in rows:
         for button in row:
             if not isinstance(button, dict):

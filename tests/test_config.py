@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.delivery.pacing import SendLimits
 from bot.errors import ConfigError
 
 
@@ -76,6 +77,7 @@ def test_send_limits_and_weekly_slot() -> None:
             "SEND_RATE_PER_SECOND": "25",
             "SEND_RATE_PER_CHAT": "0.5",
             "SEND_RATE_PER_GROUP_MINUTE": "10",
+            "SEND_BURST_PER_CHAT": "5",
             "PAID_BROADCAST": "true",
             "SEND_CONCURRENCY": "8",
             "BROADCAST_SLOT": "Thu 18:30",
@@ -87,6 +89,7 @@ def test_send_limits_and_weekly_slot() -> None:
         0.5,
         10,
     )
+    assert limits.burst_per_chat == 5 and SendLimits().burst_per_chat == 3
     assert limits.paid and settings.send_concurrency == 8
     assert settings.weekly_slot is not None
     assert (settings.weekly_slot.weekday, settings.weekly_slot.hour) == (3, 18)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -245,3 +246,41 @@ async def test_commands_sent_while_the_bot_is_down_are_answered_after_restart(
     assert await chat_status(database, READER_RU) is ChatStatus.ACTIVE
     assert standin.messages(READER_EN) and standin.messages(READER_BE)
     assert not standin.pending_updates()
+
+
+async def test_replies_quote_long_input_cut_short(scene: Scene, standin: BotApiStandIn) -> None:
+    await scene.say(READER_EN, READER_EN, "/start sub_en")
+    words = ("xyzzy " * 700)[:4096]
+    topic = ("astrology " * 500)[:4087]
+    for text, answer in (
+        (words, "Nothing found for “xyzzy"),
+        ("/search " + "plugh " * 833, "Nothing found for “plugh"),
+        ("/archive " + topic, "There is no topic called “astrology"),
+        ("/" + "x" * 64, "I don't know the command /xxx"),
+    ):
+        before = len(standin.messages(READER_EN))
+        await scene.say(READER_EN, READER_EN, text)
+        replies = standin.messages(READER_EN)[before:]
+        assert [answer in reply.text for reply in replies] == [True], replies
+        assert "…" in replies[0].text or text.startswith("/x"), replies[0].text
+        assert utf16_len(replies[0].text) < 400
+    assert sum(standin.stats.errors.values()) == 0
+
+
+async def test_pressing_a_button_whose_result_is_shown_is_answered_quietly(
+    scene: Scene, standin: BotApiStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    await scene.say(READER_EN, READER_EN, "/start sub_en")
+    await scene.say(READER_EN, READER_EN, "/search the")
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    next_page = standin.messages(READER_EN)[-1].buttons[-1]["callback_data"]
+    await scene.press_data(READER_EN, READER_EN, next_page)
+    # All topics are chosen already; the second "next" arrives after the page turned.
+    for data, stale in (("tt:*", False), (next_page, True)):
+        before = len(standin.callback_answers())
+        answer = await scene.press_data(READER_EN, READER_EN, data, force=stale)
+        assert answer is None, data
+        assert len(standin.callback_answers()) == before + 1, data
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    assert not any("went wrong" in m.text for m in standin.messages(READER_EN))

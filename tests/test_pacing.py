@@ -8,7 +8,7 @@ from itertools import pairwise
 
 from telegram.error import RetryAfter
 
-from bot.delivery.pacing import MARGIN, Pacer, SendLimits
+from bot.delivery.pacing import MARGIN, ChatPacer, Pacer, SendLimits
 from bot.delivery.rate_limiter import PacedRateLimiter
 
 
@@ -150,3 +150,67 @@ async def test_a_reply_hit_by_429_pauses_everything_and_is_retried() -> None:
     start = clock.now
     assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 5}, None)
     assert calls == 2 and clock.now - start >= 3.0
+
+
+def conforms(arrivals: list[float], *, burst: int, interval: float) -> bool:
+    """Tell whether arrivals fit a bucket of `burst` sends refilled once per `interval`."""
+    level, last = float(burst), arrivals[0] if arrivals else 0.0
+    for at in arrivals:
+        level = min(float(burst), level + (at - last) / interval) - 1.0
+        last = at
+        if level < -1e-9:
+            return False
+    return True
+
+
+async def test_a_private_chat_gets_a_burst_then_one_message_per_interval() -> None:
+    clock = FakeClock()
+    limits = SendLimits()
+    chats = ChatPacer(limits, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(8):
+        async with chats.slot(5):
+            starts.append(clock.now)
+    assert starts[:3] == [100.0] * 3
+    assert all(b - a >= limits.chat_interval(5) - 1e-9 for a, b in pairwise(starts[3:]))
+    assert conforms(starts, burst=3, interval=1.0)
+    assert not conforms([*starts[:3], starts[3] - 0.05], burst=3, interval=1.0)
+
+
+async def test_the_interval_counts_from_telegrams_answer() -> None:
+    clock = FakeClock()
+    limits = SendLimits(burst_per_chat=1)
+    chats = ChatPacer(limits, clock=clock, sleep=clock.sleep)
+    answered = []
+    for latency in (0.4, 0.0, 0.0):
+        async with chats.slot(-100):
+            await clock.sleep(latency)  # the request travels; Telegram counts it on arrival
+            answered.append(clock.now)
+    assert answered[1] - answered[0] >= limits.chat_interval(-100) - 1e-9
+
+
+async def test_broadcast_sends_and_replies_to_one_chat_share_its_allowance() -> None:
+    clock = FakeClock()
+    limits = SendLimits()
+    pacer = Pacer(1000.0, clock=clock, sleep=clock.sleep)
+    chats = ChatPacer(limits, clock=clock, sleep=clock.sleep)
+    limiter = PacedRateLimiter(pacer, chats=chats, clock=clock, sleep=clock.sleep)
+    arrivals: list[float] = []
+
+    async def call() -> bool:
+        arrivals.append(clock.now)
+        return True
+
+    async def broadcast() -> None:
+        for _ in range(6):
+            async with chats.slot(7):
+                await pacer.acquire()
+                await call()
+
+    async def replies() -> None:
+        for endpoint in ("sendMessage", "editMessageText", "editMessageReplyMarkup") * 2:
+            await limiter.process_request(call, (), {}, endpoint, {"chat_id": 7}, None)
+
+    await asyncio.gather(broadcast(), replies())
+    assert len(arrivals) == 12
+    assert conforms(sorted(arrivals), burst=3, interval=1.0)

@@ -17,6 +17,7 @@ from bot.telegram_html import (
     split_html,
     telegram_length,
     truncate_html,
+    truncate_text,
 )
 
 # --- A strict checker of Telegram HTML, written independently of the module ------------------
@@ -611,3 +612,11 @@ def test_truncate_custom_ellipsis_is_escaped() -> None:
 def test_truncate_rejects_limit_without_room() -> None:
     with pytest.raises(ValueError, match="ellipsis"):
         truncate_html("a long enough text", 1)
+
+
+def test_truncate_text_counts_utf16_and_keeps_markup_characters_literal() -> None:
+    assert truncate_text("  <b>&amp; short ", 200) == "<b>&amp; short"
+    cut = truncate_text("😀" * 150, 200)
+    assert cut.endswith("…") and len(cut.encode("utf-16-le")) // 2 <= 200
+    words = truncate_text("word " * 100, 50)
+    assert words == "word " * 9 + "word…"

@@ -4,6 +4,10 @@ Telegram counts arrivals over sliding windows; a sender that bursts at exactly t
 draws 429s because request latency bunches arrivals. So sends are spaced evenly at a
 rate a little under the limit, and a sliding-window guard on actual start times catches
 the bunching an event-loop stall would cause. A 429 pauses everything for `retry_after`.
+
+Each chat has its own allowance besides (`ChatPacer`): a private chat a short burst, then
+its rate; a group or channel one message per interval. Broadcast sends, replies and edits
+all take it from one `ChatPacer`, so together they keep every chat's limit.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Final
 
 MARGIN: Final = 0.97
 """Share of each limit the bot uses; the rest absorbs latency jitter."""
+EPSILON: Final = 1e-9
+"""A fraction of a send too small to wait for: clock arithmetic rounds that finely."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +33,8 @@ class SendLimits:
     per_second: float = 30.0
     per_chat_per_second: float = 1.0
     per_group_per_minute: float = 20.0
+    burst_per_chat: int = 3
+    """Messages a private chat may get at once before `per_chat_per_second` applies."""
     paid: bool = False
     """Paid broadcasts (`allow_paid_broadcast`): up to 1000 messages per second overall."""
 
@@ -34,11 +43,20 @@ class SendLimits:
         """Return the overall sends per second the bot allows itself."""
         return (1000.0 if self.paid else self.per_second) * MARGIN
 
-    def chat_interval(self, chat_id: int) -> float:
-        """Return the least time between two sends to one chat (groups and channels < 0)."""
-        if chat_id < 0:
+    def chat_interval(self, chat_id: int | str) -> float:
+        """Return the least time between two sends to one chat once its burst is used.
+
+        Groups and channels have negative ids (or an @username, for channels).
+        """
+        if isinstance(chat_id, str) or chat_id < 0:
             return 60.0 / (self.per_group_per_minute * MARGIN)
         return 1.0 / (self.per_chat_per_second * MARGIN)
+
+    def chat_burst(self, chat_id: int | str) -> int:
+        """Return how many sends one chat may get at once: groups and channels get none."""
+        if isinstance(chat_id, str) or chat_id < 0:
+            return 1
+        return max(1, self.burst_per_chat)
 
 
 class Pacer:
@@ -100,3 +118,96 @@ class Pacer:
             # The window is full (a stall bunched the slots, or the rate's fraction above
             # the whole `capacity` caught up): wait for it to slide.
             await self._sleep(self._starts[0] + 1.0 - now)
+
+
+@dataclass(slots=True)
+class _Allowance:
+    """One chat's sends: `level` were free at `stamp`; `in_flight` are held by sends."""
+
+    level: float
+    stamp: float
+    in_flight: int = 0
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class ChatPacer:
+    """Space the sends to each chat: a burst, then one per the chat's interval.
+
+    A chat's allowance is a bucket of `chat_burst` sends refilled once per `chat_interval`.
+    A send holds a unit from its start and uses it up when Telegram has answered: the
+    request arrived before that, so however latency varies, the arrivals Telegram counts
+    are never closer together than the ones counted here.
+    """
+
+    PRUNE_AT: Final = 10_000
+    """Chats remembered before the idle ones with a full allowance are forgotten."""
+
+    def __init__(
+        self,
+        limits: SendLimits,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._chats: dict[int | str, _Allowance] = {}
+
+    @asynccontextmanager
+    async def slot(self, chat_id: int | str | None) -> AsyncIterator[None]:
+        """Hold one send's place in a chat's allowance while the send runs (None: no chat)."""
+        if chat_id is None:
+            yield
+            return
+        allowance = await self._acquire(chat_id)
+        try:
+            yield
+        finally:
+            self._release(chat_id, allowance)
+
+    def _refilled(self, chat_id: int | str) -> _Allowance:
+        """Return a chat's allowance brought up to now."""
+        now = self._clock()
+        burst = self._limits.chat_burst(chat_id)
+        allowance = self._chats.get(chat_id)
+        if allowance is None:
+            if len(self._chats) >= self.PRUNE_AT:
+                self._prune(now)
+            allowance = self._chats[chat_id] = _Allowance(float(burst), now)
+        gained = (now - allowance.stamp) / self._limits.chat_interval(chat_id)
+        allowance.level = min(float(burst), allowance.level + gained)
+        allowance.stamp = now
+        return allowance
+
+    async def _acquire(self, chat_id: int | str) -> _Allowance:
+        while True:
+            allowance = self._refilled(chat_id)
+            free = allowance.level - allowance.in_flight
+            if free >= 1.0 - EPSILON:
+                allowance.in_flight += 1
+                return allowance
+            if allowance.in_flight + 1 > self._limits.chat_burst(chat_id):
+                # Every unit is held by a send in flight: wait for one to end.
+                await allowance.released.wait()
+            else:
+                await self._sleep((1.0 - free) * self._limits.chat_interval(chat_id))
+
+    def _release(self, chat_id: int | str, allowance: _Allowance) -> None:
+        # Sends in flight keep their chat remembered, so this is the same allowance.
+        self._refilled(chat_id)
+        allowance.level -= 1.0
+        allowance.in_flight -= 1
+        allowance.released.set()
+        allowance.released = asyncio.Event()
+
+    def _prune(self, now: float) -> None:
+        """Forget the chats nothing is sent to whose allowance is whole again."""
+        limits = self._limits
+        self._chats = {
+            chat_id: allowance
+            for chat_id, allowance in self._chats.items()
+            if allowance.in_flight
+            or allowance.level + (now - allowance.stamp) / limits.chat_interval(chat_id)
+            < limits.chat_burst(chat_id)
+        }

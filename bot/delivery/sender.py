@@ -3,7 +3,8 @@
 A producer reads the outbox in id order (everyone's first message, then everyone's
 second), skips chats that left or changed language since the audience was fixed, marks
 the rows 'sending' and queues them; `concurrency` workers send them. Rows of one chat go
-out in order and spaced by the chat's interval; the shared pacer spaces all sends.
+out in order within the chat's allowance, shared with replies (`ChatPacer`); the shared
+pacer spaces all sends.
 
 What each answer means:
     RetryAfter     pause every send for retry_after, then send the same message again
@@ -43,7 +44,7 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 
@@ -106,6 +107,14 @@ class Progress:
         return (self.total - self.done) / rate
 
 
+class _Left(Exception):
+    """The row's chat left the broadcast (blocked, unsubscribed, changed language)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class _Outcome:
     status: DeliveryStatus
@@ -127,6 +136,7 @@ class BroadcastRun:
         bot: ExtBot[Any],
         pacer: Pacer,
         limits: SendLimits,
+        chats: ChatPacer | None = None,
         concurrency: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -136,9 +146,10 @@ class BroadcastRun:
         self._store = store
         self._bot = bot
         self._pacer = pacer
+        self._chats = chats or ChatPacer(limits, clock=clock)
+        self._clock = clock
         self._limits = limits
         self._concurrency = concurrency
-        self._clock = clock
         self._queue: asyncio.Queue[OutboxItem | None] = asyncio.Queue(maxsize=concurrency * 4)
         self._results: list[DeliveryResult] = []
         self._writing = 0
@@ -151,7 +162,6 @@ class BroadcastRun:
         self._stopping = False
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._chat_users: Counter[int] = Counter()
-        self._chat_next: dict[int, float] = {}
         self._dead_chats: set[int] = set()
         self._unsent: list[OutboxItem] = []
         self._moved: dict[int, int] = {}
@@ -299,11 +309,11 @@ class BroadcastRun:
         attempts = item.attempts
         retry_afters = 0
         while True:
-            if reason := await self._take_turn(chat_id, item):
-                return _Outcome(DeliveryStatus.SKIPPED, attempts, error=reason)
             attempts += 1
             try:
-                message_id = await self._send(chat_id, item)
+                message_id = await self._paced_send(chat_id, item)
+            except _Left as exc:
+                return _Outcome(DeliveryStatus.SKIPPED, attempts - 1, error=exc.reason)
             except RetryAfter as exc:
                 self._pacer.pause(retry_seconds(exc))
                 attempts -= 1  # refused before it was sent: not an attempt
@@ -331,21 +341,25 @@ class BroadcastRun:
                 continue
             except TelegramError as exc:
                 return _Outcome(DeliveryStatus.FAILED, attempts, error=exc.message)
-            finally:
-                self._chat_next[chat_id] = self._clock() + self._limits.chat_interval(chat_id)
             return _Outcome(DeliveryStatus.SENT, attempts, message_id=message_id)
 
-    async def _take_turn(self, chat_id: int, item: OutboxItem) -> str | None:
-        """Wait for the chat's and the pacer's slot; say why the row must not go, or None.
+    async def _paced_send(self, chat_id: int, item: OutboxItem) -> int:
+        """Send in the chat's and the pacer's turn; raise `_Left` if the row must not go.
 
         A chat whose subscription changed after its rows were claimed is read again here,
         at the moment of sending: nobody gets a message in a language they left.
         """
         if chat_id in self._dead_chats:
-            return GONE
-        await self._wait_for_chat(chat_id)
-        await self._pacer.acquire()
-        if chat_id not in self._changed or self.kind is BroadcastKind.CORRECTION:
+            raise _Left(GONE)
+        async with self._chats.slot(chat_id):
+            await self._pacer.acquire()
+            if chat_id in self._changed and (reason := await self._left(chat_id, item)):
+                raise _Left(reason)
+            return await self._send(chat_id, item)
+
+    async def _left(self, chat_id: int, item: OutboxItem) -> str | None:
+        """Say why a changed chat must not get this row now, or None."""
+        if self.kind is BroadcastKind.CORRECTION:
             return None
         chat = await self._store.subscriptions.get(chat_id)
         if chat is None or chat.status != "active":
@@ -376,11 +390,6 @@ class BroadcastRun:
         )
         return sent.message_id
 
-    async def _wait_for_chat(self, chat_id: int) -> None:
-        wait = self._chat_next.get(chat_id, 0.0) - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
-
     async def _chat_gone(self, chat_id: int, reason: str) -> None:
         self._dead_chats.add(chat_id)
         if self.kind is BroadcastKind.ISSUE:
@@ -407,9 +416,6 @@ class BroadcastRun:
         self.progress.add(item.language, outcome.counted_as or outcome.status.value)
         if len(self._results) >= max(1, self._concurrency // 2):
             self._flushed.set()
-        if len(self._chat_next) > 4 * self._concurrency + 1000:
-            now = self._clock()
-            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
     async def _room_to_record(self) -> None:
         """Wait until a row may be handed to Telegram without breaking the crash bound.

@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol
 from telegram.ext import ExtBot
 
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
 from bot.delivery.sender import BroadcastRun, Progress
 from bot.i18n import Catalogs
 from bot.storage import Broadcast, BroadcastStatus, DeliveryResult, Store
@@ -49,12 +49,14 @@ class DeliveryService:
         catalogs: Catalogs,
         limits: SendLimits,
         pacer: Pacer,
+        chats: ChatPacer | None = None,
         concurrency: int,
         reporter: Reporter | None = None,
         progress_seconds: float = PROGRESS_SECONDS,
     ) -> None:
         self.limits = limits
         self.pacer = pacer
+        self.chats = chats or ChatPacer(limits)
         self.reporter = reporter
         self._store = store
         self._bot = bot
@@ -128,6 +130,7 @@ class DeliveryService:
             bot=self._bot,
             pacer=self.pacer,
             limits=self.limits,
+            chats=self.chats,
             concurrency=self._concurrency,
         )
         self._runs[broadcast.id] = run

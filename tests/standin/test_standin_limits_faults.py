@@ -39,13 +39,21 @@ def test_one_message_per_chat_per_second() -> None:
     assert limiter.refused_by_chat == {1: 1}
 
 
-def test_chat_burst_allows_extra_sends_in_the_window() -> None:
+def test_a_chat_may_burst_then_gets_one_send_per_second() -> None:
     clock = FakeClock()
-    limiter = FloodLimiter(FloodLimits(enabled=True, chat_burst=2), clock)
+    limiter = FloodLimiter(FloodLimits(enabled=True, chat_burst=3), clock)
 
-    results = [limiter.acquire(1, group=False) for _ in range(4)]
-
-    assert results == [None, None, None, 1]
+    assert [limiter.acquire(1, group=False) for _ in range(4)] == [None, None, None, 1]
+    clock.now += 0.99
+    assert limiter.acquire(1, group=False) == 1
+    clock.now += 0.01
+    assert limiter.acquire(1, group=False) is None
+    clock.now += 0.5
+    assert limiter.acquire(1, group=False) == 1
+    clock.now += 0.5
+    assert limiter.acquire(1, group=False) is None
+    clock.now += 10.0  # an idle chat gets its burst back, no more
+    assert [limiter.acquire(1, group=False) for _ in range(4)] == [None, None, None, 1]
 
 
 def test_thirty_per_second_overall_is_a_sliding_window() -> None:

@@ -137,6 +137,29 @@ async def test_inline_buttons_are_checked_like_telegram(api: Api, server: BotApi
     )
 
 
+async def test_an_inline_keyboard_holds_at_most_100_buttons(
+    api: Api, server: BotApiStandIn
+) -> None:
+    server.add_user(5, started=True)
+    sent = await api.ok("sendMessage", chat_id=5, text="x")
+
+    def keyboard(buttons: int) -> dict[str, object]:
+        rows = [[{"text": "x", "callback_data": f"{n}"}] for n in range(buttons)]
+        return {"inline_keyboard": rows}
+
+    assert await api.ok("sendMessage", chat_id=5, text="x", reply_markup=keyboard(100))
+    for method, target in (
+        ("sendMessage", {}),
+        ("editMessageText", {"message_id": sent["message_id"], "text": "y"}),
+        ("editMessageReplyMarkup", {"message_id": sent["message_id"]}),
+    ):
+        params = {"chat_id": 5, "text": "x", **target, "reply_markup": keyboard(101)}
+        if method == "editMessageReplyMarkup":
+            del params["text"]
+        error = await api.error(method, **params)
+        assert error == (400, "Bad Request: reply markup is too long", None), method
+
+
 # -- sending and text rules ----------------------------------------------------------------
 
 
@@ -585,14 +608,21 @@ async def test_flood_limits_refuse_without_delivering(http: aiohttp.ClientSessio
             await api.ok("sendMessage", chat_id=-100, text="g")
             clock.now += 1.0
         group_refused = await api.error("sendMessage", chat_id=-100, text="g")
+        clock.now += 1.0
+        markup = {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
+        message_id = srv.messages(5)[0].message_id
+        edit = {"chat_id": 5, "message_id": message_id, "reply_markup": markup}
+        await api.ok("editMessageReplyMarkup", **edit)
+        edit_refused = await api.error("editMessageText", **edit, text="edited")
         srv.limits = FloodLimits(enabled=False)
         await api.ok("sendMessage", chat_id=5, text="three")
 
         assert refused == (429, "Too Many Requests: retry after 1", {"retry_after": 1})
         assert group_refused[2] == {"retry_after": 40}
+        assert edit_refused[0] == 429  # edits count towards the chat's limit like sends
         assert [m.text for m in srv.messages(5)] == ["one", "three"]
-        assert srv.stats.too_many_requests == 2
-        assert srv.stats.too_many_requests_by_chat == {5: 1, -100: 1}
+        assert srv.stats.too_many_requests == 3
+        assert srv.stats.too_many_requests_by_chat == {5: 2, -100: 1}
 
 
 async def test_injected_errors_hit_only_matching_calls(api: Api, server: BotApiStandIn) -> None:
