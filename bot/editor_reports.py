@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot import callbacks
+from bot import payloads
 from bot.content import LANGUAGES
 from bot.delivery.sender import BLOCKED, Progress
 from bot.i18n import LANGUAGE_NAMES, Catalogs, Translator
@@ -137,17 +137,17 @@ def final_text(
 
 def stop_button(t: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
     """Return the button that stops a running broadcast."""
-    return _one_button(t.gettext("Stop"), callbacks.Stop(broadcast_id))
+    return _one_button(t.gettext("Stop"), payloads.Stop(broadcast_id))
 
 
 def resume_button(t: Translator, broadcast_id: int) -> InlineKeyboardMarkup:
     """Return the button that carries on with a stopped or halted broadcast."""
-    return _one_button(t.gettext("Resume"), callbacks.Resume(broadcast_id))
+    return _one_button(t.gettext("Resume"), payloads.Resume(broadcast_id))
 
 
-def _one_button(label: str, action: callbacks.Action) -> InlineKeyboardMarkup:
+def _one_button(label: str, action: payloads.Action) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=callbacks.encode(action))]]
+        [[InlineKeyboardButton(label, callback_data=payloads.encode(action))]]
     )
 
 

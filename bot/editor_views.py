@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot import payloads
 from bot.config import WeeklySlot
 from bot.content import LANGUAGES
 from bot.delivery.corrections import CorrectionPlan
@@ -31,8 +31,8 @@ CHANGED_PREVIEW_LIMIT = 3000
 """How much of the first changed message a correction's plan quotes."""
 
 
-def _button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.encode(action))
+def _button(text: str, action: payloads.Action) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=payloads.encode(action))
 
 
 def _week(t: Translator, issue: IssueInfo) -> str:
@@ -49,7 +49,7 @@ def new_broadcast(t: Translator, unpublished: Sequence[IssueInfo]) -> View:
         return escape(text), None
     text += "\n\n" + t.gettext("Or pick an issue that is already imported:")
     rows = [
-        [_button(_week(t, issue), callbacks.EditIssue("pick", issue.id))]
+        [_button(_week(t, issue), payloads.EditIssue("pick", issue.id))]
         for issue in unpublished[:10]
     ]
     return escape(text), InlineKeyboardMarkup(rows)
@@ -79,15 +79,15 @@ def issue_card(
         [
             _button(
                 t.gettext("Preview: {language}").format(language=LANGUAGE_NAMES[language]),
-                callbacks.Preview(issue.id, language),
+                payloads.Preview(issue.id, language),
             )
             for language in LANGUAGES
         ],
         [
-            _button(t.gettext("Send now"), callbacks.EditIssue("send", issue.id)),
-            _button(t.gettext("Schedule"), callbacks.EditIssue("sched", issue.id)),
+            _button(t.gettext("Send now"), payloads.EditIssue("send", issue.id)),
+            _button(t.gettext("Schedule"), payloads.EditIssue("sched", issue.id)),
         ],
-        [_button(t.gettext("Cancel"), callbacks.EditIssue("cancel", issue.id))],
+        [_button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id))],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -113,8 +113,8 @@ def confirm_send(t: Translator, issue: IssueInfo, chats: int) -> View:
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("Yes, send now"), callbacks.EditIssue("go", issue.id)),
-                _button(t.gettext("Cancel"), callbacks.EditIssue("cancel", issue.id)),
+                _button(t.gettext("Yes, send now"), payloads.EditIssue("go", issue.id)),
+                _button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id)),
             ]
         ]
     )
@@ -132,7 +132,7 @@ def ask_time(
         [
             _button(
                 f"{t.format_date(when.date())} {t.format_time(when)}",
-                callbacks.ScheduleAt(issue_id, int(when.timestamp())),
+                payloads.ScheduleAt(issue_id, int(when.timestamp())),
             )
         ]
         for when in choices
@@ -177,8 +177,8 @@ def correction_offer(t: Translator, issue: IssueInfo, plan: CorrectionPlan) -> V
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("Apply the correction"), callbacks.EditIssue("fix", issue.id)),
-                _button(t.gettext("Cancel"), callbacks.EditIssue("cancel", issue.id)),
+                _button(t.gettext("Apply the correction"), payloads.EditIssue("fix", issue.id)),
+                _button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id)),
             ]
         ]
     )
@@ -193,7 +193,7 @@ def running_entry(t: Translator, broadcast: Broadcast, progress: Progress | None
         done=t.format_number(done),
         total=t.format_number(total),
     )
-    markup = InlineKeyboardMarkup([[_button(t.gettext("Stop"), callbacks.Stop(broadcast.id))]])
+    markup = InlineKeyboardMarkup([[_button(t.gettext("Stop"), payloads.Stop(broadcast.id))]])
     return escape(text), markup
 
 
@@ -207,6 +207,6 @@ def planned_entry(t: Translator, broadcast: Broadcast, zone: ZoneInfo) -> View:
         time=t.format_time(local),
     )
     markup = InlineKeyboardMarkup(
-        [[_button(t.gettext("Cancel"), callbacks.Unschedule(broadcast.id))]]
+        [[_button(t.gettext("Cancel"), payloads.Unschedule(broadcast.id))]]
     )
     return escape(text), markup

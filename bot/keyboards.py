@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import callbacks
+from bot import payloads
 from bot.content import LANGUAGES
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, Page, Topic
@@ -17,15 +17,15 @@ TOPICS_PER_PAGE = 30
 """Topics one page of a topic keyboard shows, well under Telegram's 100 buttons."""
 
 
-def _button(text: str, action: callbacks.Action) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=callbacks.encode(action))
+def _button(text: str, action: payloads.Action) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=payloads.encode(action))
 
 
 def _short(text: str) -> str:
     return text if len(text) <= TITLE_LIMIT else text[: TITLE_LIMIT - 1].rstrip() + "…"
 
 
-def languages(make: Callable[[str], callbacks.Action]) -> InlineKeyboardMarkup:
+def languages(make: Callable[[str], payloads.Action]) -> InlineKeyboardMarkup:
     """Return a picker with one button per language, each named in itself."""
     return InlineKeyboardMarkup(
         [[_button(LANGUAGE_NAMES[code], make(code)) for code in LANGUAGES]]
@@ -40,7 +40,7 @@ def _topic_page(topics: Sequence[Topic], page: int) -> tuple[Sequence[Topic], in
 
 
 def _pager(
-    page: int, pages: int, make: Callable[[int], callbacks.Action]
+    page: int, pages: int, make: Callable[[int], payloads.Action]
 ) -> list[list[InlineKeyboardButton]]:
     """Return a row of previous/next buttons, or no row when there is one page."""
     navigation = []
@@ -57,14 +57,14 @@ def topics_picker(
     """Return a page of the subscription's topic picker; `chosen` None means all topics."""
     shown, page, pages = _topic_page(topics, page)
     mark = "✅ " if chosen is None else "▫️ "
-    rows = [[_button(mark + t.gettext("All topics"), callbacks.ToggleTopic(None, page))]]
+    rows = [[_button(mark + t.gettext("All topics"), payloads.ToggleTopic(None, page))]]
     for topic in shown:
         on = chosen is not None and topic.key in chosen
         rows.append(
-            [_button(("✅ " if on else "▫️ ") + topic.name, callbacks.ToggleTopic(topic.key, page))]
+            [_button(("✅ " if on else "▫️ ") + topic.name, payloads.ToggleTopic(topic.key, page))]
         )
-    rows += _pager(page, pages, callbacks.TopicsPage)
-    rows.append([_button(t.gettext("Done"), callbacks.TopicsDone())])
+    rows += _pager(page, pages, payloads.TopicsPage)
+    rows.append([_button(t.gettext("Done"), payloads.TopicsDone())])
     return InlineKeyboardMarkup(rows)
 
 
@@ -72,10 +72,10 @@ def archive_topics(topics: Sequence[Topic], page: int = 0) -> InlineKeyboardMark
     """Return a page of buttons, one per topic, opening its archive."""
     shown, page, pages = _topic_page(topics, page)
     rows = [
-        [_button(f"{topic.name} ({topic.count})", callbacks.ArchivePage(topic.key, 0))]
+        [_button(f"{topic.name} ({topic.count})", payloads.ArchivePage(topic.key, 0))]
         for topic in shown
     ]
-    return InlineKeyboardMarkup(rows + _pager(page, pages, callbacks.TopicList))
+    return InlineKeyboardMarkup(rows + _pager(page, pages, payloads.TopicList))
 
 
 def read_buttons(
@@ -86,7 +86,7 @@ def read_buttons(
         [
             _button(
                 f"{number}. {_short(view.title)}" if numbered else _short(view.title),
-                callbacks.Read(view.id),
+                payloads.Read(view.id),
             )
         ]
         for number, view in enumerate(views, start=first)
@@ -95,7 +95,7 @@ def read_buttons(
 
 def page(
     items: Page[CommentaryView],
-    make: Callable[[int], callbacks.Action],
+    make: Callable[[int], payloads.Action],
 ) -> InlineKeyboardMarkup:
     """Return read buttons for a page's items, then previous/next buttons."""
     rows = read_buttons(items.items, numbered=True)

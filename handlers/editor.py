@@ -12,7 +12,7 @@ from typing import Final
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import callbacks, editor_reports, editor_views, render
+from bot import editor_reports, editor_views, payloads, render
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
 from bot.editorial import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
@@ -107,23 +107,23 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
     message = query.message
-    match callbacks.parse(query.data):
-        case callbacks.EditIssue("pick", issue_id):
+    match payloads.parse(query.data):
+        case payloads.EditIssue("pick", issue_id):
             issue = await context.store.archive.issue_info(issue_id)
             if issue is None or issue.published:
                 await answer_expired(query, t)
                 return
             await query.answer()
             await _issue_card(message, context, t, issue)
-        case callbacks.Preview(issue_id, language):
+        case payloads.Preview(issue_id, language):
             await _preview(update, context, t, issue_id, language)
-        case callbacks.EditIssue("send", issue_id):
+        case payloads.EditIssue("send", issue_id):
             await _confirm_send(update, context, t, issue_id)
-        case callbacks.EditIssue("go", issue_id):
+        case payloads.EditIssue("go", issue_id):
             await _send_now(update, context, t, issue_id)
-        case callbacks.EditIssue("sched", issue_id):
+        case payloads.EditIssue("sched", issue_id):
             await _ask_time(update, context, t, issue_id)
-        case callbacks.ScheduleAt(issue_id, timestamp):
+        case payloads.ScheduleAt(issue_id, timestamp):
             await query.answer()
             try:
                 when = datetime.fromtimestamp(timestamp, tz=UTC)
@@ -132,7 +132,7 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await _schedule(
                 message, context, t, editor=_editor(update, t), issue=issue_id, when=when
             )
-        case callbacks.EditIssue("cancel", _):
+        case payloads.EditIssue("cancel", _):
             await query.answer()
             assert context.chat_data is not None
             context.chat_data.pop(AWAITING_TIME, None)
@@ -140,7 +140,7 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await query.edit_message_reply_markup(None)
             text = t.gettext("Cancelled. Nothing was sent or changed.")
             await message.chat.send_message(escape(text))
-        case callbacks.EditIssue("fix", issue_id):
+        case payloads.EditIssue("fix", issue_id):
             await _apply_correction(update, context, t, issue_id)
         case _:
             await answer_expired(query, t)
@@ -152,22 +152,22 @@ async def broadcast_button(update: Update, context: BotContext, t: Translator) -
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     editorial = context.bot_data.editorial
-    match callbacks.parse(query.data):
-        case callbacks.Stop(broadcast_id):
+    match payloads.parse(query.data):
+        case payloads.Stop(broadcast_id):
             if editorial.stop(broadcast_id):
                 await query.answer(
                     t.gettext("Stopping. Messages already sent stay with the readers.")
                 )
             else:
                 await query.answer(t.gettext("This broadcast is not running."), show_alert=True)
-        case callbacks.Resume(broadcast_id):
+        case payloads.Resume(broadcast_id):
             if await editorial.resume(broadcast_id):
                 await query.answer(t.gettext("Resuming: only what was not sent goes out."))
                 await query.edit_message_reply_markup(editor_reports.stop_button(t, broadcast_id))
             else:
                 text = t.gettext("This broadcast has nothing to resume.")
                 await query.answer(text, show_alert=True)
-        case callbacks.Unschedule(broadcast_id):
+        case payloads.Unschedule(broadcast_id):
             await query.answer()
             if await editorial.cancel(broadcast_id):
                 text = t.gettext("The scheduled broadcast was cancelled.")

@@ -7,7 +7,7 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 
-from bot import callbacks, keyboards
+from bot import keyboards, payloads
 from bot.context import BotContext
 from bot.telegram_html import escape
 from handlers.common import chat_title, translator
@@ -50,7 +50,7 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
             "can subscribe this group by choosing a language:"
         )
         await context.bot.send_message(
-            chat.id, escape(text), reply_markup=keyboards.languages(callbacks.Subscribe)
+            chat.id, escape(text), reply_markup=keyboards.languages(payloads.Subscribe)
         )
 
 

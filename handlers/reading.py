@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 
-from bot import callbacks, keyboards, render
+from bot import keyboards, payloads, render
 from bot.context import BotContext
 from bot.i18n import Translator
 from bot.storage import CommentaryView, Page, Topic
@@ -82,7 +82,7 @@ async def open_archive(chat: Chat, context: BotContext, t: Translator, topic: To
     )
     await chat.send_message(
         render.page_message(topic.name, page, t),
-        reply_markup=keyboards.page(page, lambda n: callbacks.ArchivePage(topic.key, n)),
+        reply_markup=keyboards.page(page, lambda n: payloads.ArchivePage(topic.key, n)),
     )
 
 
@@ -120,7 +120,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
     search_id = await archive.remember_search(chat.id, query, t.language)
     await chat.send_message(
         render.page_message(_search_title(t, query), page, t),
-        reply_markup=keyboards.page(page, lambda n: callbacks.SearchPage(search_id, n)),
+        reply_markup=keyboards.page(page, lambda n: payloads.SearchPage(search_id, n)),
     )
 
 
@@ -146,8 +146,8 @@ async def reading_button(update: Update, context: BotContext) -> None:
     assert query is not None and chat is not None
     t = await translator(update, context)
     archive = context.store.archive
-    match callbacks.parse(query.data):
-        case callbacks.ArchivePage(topic_key, number):
+    match payloads.parse(query.data):
+        case payloads.ArchivePage(topic_key, number):
             topic = await archive.topic(topic_key, t.language)
             if topic is None:
                 await answer_expired(query, t)
@@ -156,9 +156,9 @@ async def reading_button(update: Update, context: BotContext) -> None:
             if not page.items:
                 await answer_expired(query, t)
                 return
-            markup = keyboards.page(page, lambda n: callbacks.ArchivePage(topic_key, n))
+            markup = keyboards.page(page, lambda n: payloads.ArchivePage(topic_key, n))
             await _show_page(query, topic.name, page, markup, t)
-        case callbacks.SearchPage(search_id, number):
+        case payloads.SearchPage(search_id, number):
             stored = await archive.recalled_search(search_id, chat.id)
             if stored is None:
                 await answer_expired(query, t)
@@ -168,16 +168,16 @@ async def reading_button(update: Update, context: BotContext) -> None:
             if not page.items:
                 await answer_expired(query, t)
                 return
-            markup = keyboards.page(page, lambda n: callbacks.SearchPage(search_id, n))
+            markup = keyboards.page(page, lambda n: payloads.SearchPage(search_id, n))
             await _show_page(query, _search_title(t, text), page, markup, t)
-        case callbacks.TopicList(number):
+        case payloads.TopicList(number):
             topics = await archive.topics(t.language)
             if not topics:
                 await answer_expired(query, t)
                 return
             await query.answer()
             await query.edit_message_reply_markup(keyboards.archive_topics(topics, number))
-        case callbacks.Read(commentary_id):
+        case payloads.Read(commentary_id):
             view = await archive.commentary(commentary_id, t.language)
             if view is None:
                 await answer_expired(query, t)

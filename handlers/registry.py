@@ -1,7 +1,7 @@
 """Which handler gets which update: the one place handlers are registered, in order.
 
 Commands come from the table in `bot.commands`, each answered by the handler named here;
-buttons are routed by the type of their payload (`bot.callbacks`), so a new payload kind
+buttons are routed by the type of their payload (`bot.payloads`), so a new payload kind
 is routed by adding its type to one tuple.
 """
 
@@ -14,10 +14,19 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import callbacks
+from bot import payloads
 from bot.commands import COMMANDS
 from bot.context import BotApplication, BotContext
-from handlers import editor, editor_admin, errors, membership, reading, start, subscription
+from handlers import (
+    editor,
+    editor_channels,
+    editor_stats,
+    fallbacks,
+    membership,
+    reading,
+    start,
+    subscription,
+)
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
@@ -34,22 +43,22 @@ COMMAND_HANDLERS: Final[dict[str, Handler]] = {
     # Editor commands answer anyone: non-editors get a refusal, and the attempt is logged.
     "broadcast": editor.broadcast_command,
     "scheduled": editor.scheduled_command,
-    "stats": editor_admin.stats_command,
-    "channels": editor_admin.channels_command,
+    "stats": editor_stats.stats_command,
+    "channels": editor_channels.channels_command,
 }
 
 BUTTON_HANDLERS: Final[tuple[tuple[Handler, tuple[type, ...]], ...]] = (
-    (editor.editor_button, (callbacks.EditIssue, callbacks.Preview, callbacks.ScheduleAt)),
-    (editor.broadcast_button, (callbacks.Stop, callbacks.Resume, callbacks.Unschedule)),
-    (editor_admin.channel_button, (callbacks.RemoveChannel,)),
+    (editor.editor_button, (payloads.EditIssue, payloads.Preview, payloads.ScheduleAt)),
+    (editor.broadcast_button, (payloads.Stop, payloads.Resume, payloads.Unschedule)),
+    (editor_channels.channel_button, (payloads.RemoveChannel,)),
     (
         subscription.subscription_button,
         (
-            callbacks.Subscribe,
-            callbacks.SetLanguage,
-            callbacks.ToggleTopic,
-            callbacks.TopicsPage,
-            callbacks.TopicsDone,
+            payloads.Subscribe,
+            payloads.SetLanguage,
+            payloads.ToggleTopic,
+            payloads.TopicsPage,
+            payloads.TopicsDone,
         ),
     ),
 )
@@ -63,7 +72,7 @@ def _payload_of(kinds: tuple[type, ...]) -> Callable[[object], bool]:
     """Return a test of whether a button's data parses to one of `kinds`."""
 
     def matches(data: object) -> bool:
-        return isinstance(data, str) and isinstance(callbacks.parse(data), kinds)
+        return isinstance(data, str) and isinstance(payloads.parse(data), kinds)
 
     return matches
 
@@ -85,7 +94,7 @@ def register(application: BotApplication) -> None:
     )
     application.add_handler(MessageHandler(f.StatusUpdate.MIGRATE, membership.group_migrated))
     # After every known command: whatever command is left is unknown.
-    application.add_handler(MessageHandler(COMMAND_UPDATES & f.COMMAND, errors.unknown_command))
+    application.add_handler(MessageHandler(COMMAND_UPDATES & f.COMMAND, fallbacks.unknown_command))
     private = f.ChatType.PRIVATE & f.UpdateType.MESSAGE
     application.add_handler(MessageHandler(private & f.Document.ALL, editor.upload))
     # An editor asked for a date and time answers in plain text; it must not become a search.
@@ -93,6 +102,6 @@ def register(application: BotApplication) -> None:
     application.add_handler(MessageHandler(text, editor.schedule_text), group=-1)
     application.add_handler(MessageHandler(text, reading.search_text))
     application.add_handler(
-        MessageHandler(private & ~f.TEXT & ~f.StatusUpdate.ALL, errors.plain_text_hint)
+        MessageHandler(private & ~f.TEXT & ~f.StatusUpdate.ALL, fallbacks.plain_text_hint)
     )
-    application.add_error_handler(errors.error_handler)
+    application.add_error_handler(fallbacks.error_handler)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import callbacks, keyboards, render
+from bot import keyboards, payloads, render
 from bot.commands import help_lines
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
@@ -48,7 +48,7 @@ async def start(update: Update, context: BotContext) -> None:
         await subscribe_command(update, context)
         return
     text += "\n\n" + t.gettext("Choose your language to subscribe:")
-    await chat.send_message(escape(text), reply_markup=keyboards.languages(callbacks.Subscribe))
+    await chat.send_message(escape(text), reply_markup=keyboards.languages(payloads.Subscribe))
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -6,7 +6,7 @@ import logging
 
 from telegram import CallbackQuery, Chat, Update
 
-from bot import callbacks, keyboards, menu
+from bot import keyboards, menu, payloads
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import SubscribeOutcome
@@ -51,7 +51,7 @@ async def subscribe_command(update: Update, context: BotContext) -> None:
         return
     await chat.send_message(
         escape(t.gettext("Choose the language of your subscription:")),
-        reply_markup=keyboards.languages(callbacks.Subscribe),
+        reply_markup=keyboards.languages(payloads.Subscribe),
     )
 
 
@@ -124,7 +124,7 @@ async def language_command(update: Update, context: BotContext) -> None:
                 language=LANGUAGE_NAMES[t.language]
             )
         ),
-        reply_markup=keyboards.languages(callbacks.SetLanguage),
+        reply_markup=keyboards.languages(payloads.SetLanguage),
     )
 
 
@@ -152,22 +152,22 @@ async def subscription_button(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert query is not None and chat is not None
     t = await translator(update, context)
-    action = callbacks.parse(query.data)
+    action = payloads.parse(query.data)
     if await _refuse_non_admin(update, context, t):
         return
     match action:
-        case callbacks.Subscribe(language):
+        case payloads.Subscribe(language):
             await query.answer()
             await query.edit_message_reply_markup(None)
             await subscribe(chat, context, language)
-        case callbacks.SetLanguage(language):
+        case payloads.SetLanguage(language):
             await query.answer()
             await _set_language(update, context, chat, language)
-        case callbacks.ToggleTopic(topic_key, page):
+        case payloads.ToggleTopic(topic_key, page):
             await _toggle_topic(query, context, chat, t, topic_key, page=page)
-        case callbacks.TopicsPage(page):
+        case payloads.TopicsPage(page):
             await _turn_topics(query, context, chat, t, page)
-        case callbacks.TopicsDone():
+        case payloads.TopicsDone():
             await _topics_done(query, context, chat, t)
         case _:
             await answer_expired(query, t)

@@ -1,4 +1,4 @@
-"""Unknown commands and the last-resort error handler."""
+"""The last handlers: unknown commands, messages the bot cannot use, and errors."""
 
 from __future__ import annotations
 

@@ -1,91 +1,22 @@
-"""Editors' overview: /stats, and the channels that mirror broadcasts (/channels)."""
+"""The channels that mirror broadcasts: list, add and remove them (/channels)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 
-from bot import callbacks, render
+from bot import payloads, render
 from bot.content import LANGUAGES
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.storage import DeliveryStatus
+from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.telegram_html import escape
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 
 log = logging.getLogger(__name__)
-
-CHAT_KINDS: Final = {
-    "private": N_("private chats"),
-    "group": N_("groups"),
-    "supergroup": N_("supergroups"),
-    "channel": N_("channels"),
-}
-BROADCAST_KINDS: Final = {"issue": N_("issue"), "correction": N_("correction")}
-BROADCAST_STATES: Final = {
-    "scheduled": N_("scheduled"),
-    "sending": N_("sending"),
-    "done": N_("delivered"),
-    "cancelled": N_("stopped"),
-}
-
-STATS_WEEKS = 8
-RECENT_BROADCASTS = 5
-
-
-@editors_only
-async def stats_command(update: Update, context: BotContext, t: Translator) -> None:
-    """Show subscribers by language and chat kind, weekly joins and leaves, last broadcasts."""
-    chat = update.effective_chat
-    assert chat is not None
-    subscriptions, broadcasts = context.store.subscriptions, context.store.broadcasts
-    by_kind = await subscriptions.active_by_kind()
-    lines = [render.bold(t.gettext("Subscribers"))]
-    for language in LANGUAGES:
-        kinds = {kind: n for (lang, kind), n in by_kind.items() if lang == language}
-        detail = ", ".join(
-            f"{t.gettext(CHAT_KINDS.get(kind, kind))} {t.format_number(n)}"
-            for kind, n in sorted(kinds.items())
-        )
-        total = t.format_number(sum(kinds.values()))
-        lines.append(
-            escape(f"{LANGUAGE_NAMES[language]}: {total}" + (f" ({detail})" if detail else ""))
-        )
-    lines += ["", render.bold(t.gettext("Joins and leaves by week"))]
-    changes = await subscriptions.weekly_changes(STATS_WEEKS)
-    if not changes:
-        lines.append(escape(t.gettext("No changes in the last weeks.")))
-    for monday, joins, leaves in changes:
-        lines.append(escape(f"{monday}: +{t.format_number(joins)} / −{t.format_number(leaves)}"))
-    lines += ["", render.bold(t.gettext("Last broadcasts"))]
-    recent = await broadcasts.recent(RECENT_BROADCASTS)
-    if not recent:
-        lines.append(escape(t.gettext("None yet.")))
-    for broadcast in recent:
-        counts = await broadcasts.counts(broadcast.id)
-        sent = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SENT)
-        failed = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.FAILED)
-        skipped = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SKIPPED)
-        lines.append(
-            escape(
-                t.gettext(
-                    "{week} ({kind}, {status}): sent {sent}, failed {failed}, skipped {skipped}"
-                ).format(
-                    week=t.format_week(broadcast.issue.week_start, broadcast.issue.week_end),
-                    kind=t.gettext(BROADCAST_KINDS[broadcast.kind.value]),
-                    status=t.gettext(BROADCAST_STATES[broadcast.status.value]),
-                    sent=t.format_number(sent),
-                    failed=t.format_number(failed),
-                    skipped=t.format_number(skipped),
-                )
-            )
-        )
-    await chat.send_message("\n".join(lines))
 
 
 @editors_only
@@ -113,7 +44,7 @@ async def channels_command(update: Update, context: BotContext, t: Translator) -
                 t.gettext("Stop mirroring to {channel}").format(
                     channel=channel.title or channel.chat_id
                 ),
-                callback_data=callbacks.encode(callbacks.RemoveChannel(channel.chat_id)),
+                callback_data=payloads.encode(payloads.RemoveChannel(channel.chat_id)),
             )
         ]
         for channel in channels
@@ -176,8 +107,8 @@ async def channel_button(update: Update, context: BotContext, t: Translator) -> 
     """Handle the Remove button of a mirror channel."""
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
-    action = callbacks.parse(query.data)
-    if not isinstance(action, callbacks.RemoveChannel):
+    action = payloads.parse(query.data)
+    if not isinstance(action, payloads.RemoveChannel):
         await answer_expired(query, t)
         return
     await query.answer()

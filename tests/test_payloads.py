@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import callbacks
+from bot import payloads
 from bot.content import KEY_PATTERN
 from bot.storage.archive import MAX_SEARCH_ID
 
@@ -16,24 +16,24 @@ LONGEST_KEY = "k" * 40
 @pytest.mark.parametrize(
     "action",
     [
-        callbacks.Subscribe("be"),
-        callbacks.SetLanguage("en"),
-        callbacks.ToggleTopic(None),
-        callbacks.ToggleTopic(LONGEST_KEY),
-        callbacks.ToggleTopic(LONGEST_KEY, callbacks.MAX_PAGE),
-        callbacks.ToggleTopic(None, 3),
-        callbacks.TopicsPage(callbacks.MAX_PAGE),
-        callbacks.TopicList(2),
-        callbacks.TopicsDone(),
-        callbacks.ArchivePage(LONGEST_KEY, callbacks.MAX_PAGE),
-        callbacks.SearchPage(MAX_SEARCH_ID, callbacks.MAX_PAGE),
-        callbacks.Read(2**62),
+        payloads.Subscribe("be"),
+        payloads.SetLanguage("en"),
+        payloads.ToggleTopic(None),
+        payloads.ToggleTopic(LONGEST_KEY),
+        payloads.ToggleTopic(LONGEST_KEY, payloads.MAX_PAGE),
+        payloads.ToggleTopic(None, 3),
+        payloads.TopicsPage(payloads.MAX_PAGE),
+        payloads.TopicList(2),
+        payloads.TopicsDone(),
+        payloads.ArchivePage(LONGEST_KEY, payloads.MAX_PAGE),
+        payloads.SearchPage(MAX_SEARCH_ID, payloads.MAX_PAGE),
+        payloads.Read(2**62),
     ],
 )
-def test_payloads_round_trip_within_64_bytes(action: callbacks.Action) -> None:
-    data = callbacks.encode(action)
+def test_payloads_round_trip_within_64_bytes(action: payloads.Action) -> None:
+    data = payloads.encode(action)
     assert len(data.encode()) <= 64
-    assert callbacks.parse(data) == action
+    assert payloads.parse(data) == action
 
 
 def test_longest_key_is_what_the_content_model_allows() -> None:
@@ -69,11 +69,11 @@ def test_longest_key_is_what_the_content_model_allows() -> None:
     ],
 )
 def test_malformed_payloads_parse_to_none(data: str | None) -> None:
-    assert callbacks.parse(data) is None
+    assert payloads.parse(data) is None
 
 
 @given(st.text(max_size=80))
 def test_parse_never_raises(data: str) -> None:
-    result = callbacks.parse(data)
+    result = payloads.parse(data)
     if result is not None:
-        assert callbacks.encode(result) == data
+        assert payloads.encode(result) == data
