@@ -7,6 +7,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import BotContext
 from bot.i18n import Translator, guess_language
+from bot.telegram_html import escape
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 
@@ -27,6 +28,14 @@ async def chat_language(update: Update, context: BotContext) -> str:
 async def translator(update: Update, context: BotContext) -> Translator:
     """Return the translator for the chat the update comes from."""
     return context.catalogs[await chat_language(update, context)]
+
+
+async def tell(update: Update, text: str) -> None:
+    """Answer an update with a short plain text: an alert on a button, else a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_chat is not None:
+        await update.effective_chat.send_message(escape(text))
 
 
 async def answer_expired(query: CallbackQuery, t: Translator) -> None:

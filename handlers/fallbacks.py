@@ -13,7 +13,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot import render
 from bot.context import BotContext
 from bot.telegram_html import escape
-from handlers.common import translator
+from handlers.common import tell, translator
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +76,9 @@ async def error_handler(update: object, context: BotContext) -> None:
         return
     try:
         t = await translator(update, context)
-        text = t.gettext("Sorry, something went wrong on our side. Please try again in a minute.")
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        else:
-            await update.effective_chat.send_message(escape(text))
+        await tell(
+            update,
+            t.gettext("Sorry, something went wrong on our side. Please try again in a minute."),
+        )
     except (TelegramError, sqlite3.Error, RuntimeError) as exc:
         log.warning("Could not tell chat %s about the error: %s", update.effective_chat.id, exc)

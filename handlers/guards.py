@@ -1,4 +1,7 @@
-"""Who may use a handler: editors only, in a private chat; anyone else gets a refusal."""
+"""Who may use a handler: editors in a private chat, or a chat's administrators.
+
+Anyone else gets a polite refusal in their language, and refused editor actions are logged.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,15 @@ from telegram.constants import ChatType
 
 from bot.context import BotContext
 from bot.i18n import Translator
-from bot.telegram_html import escape
-from handlers.common import translator
+from handlers.common import may_manage_subscription, tell, translator
 
 log = logging.getLogger(__name__)
 
-EditorHandler = Callable[[Update, BotContext, Translator], Awaitable[None]]
+GuardedHandler = Callable[[Update, BotContext, Translator], Awaitable[None]]
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 
-def editors_only(handler: EditorHandler) -> Handler:
+def editors_only(handler: GuardedHandler) -> Handler:
     """Run `handler` with the editor's translator; refuse (and log) anyone else.
 
     Editors are the user ids of `EDITOR_IDS`, and they work in a private chat with the bot;
@@ -45,9 +47,31 @@ def editors_only(handler: EditorHandler) -> Handler:
         else:
             await handler(update, context, t)
             return
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        else:
-            await chat.send_message(escape(text))
+        await tell(update, text)
+
+    return guarded
+
+
+async def refused_non_admin(update: Update, context: BotContext, t: Translator) -> bool:
+    """Refuse a group or channel member who is not an administrator; True if refused."""
+    if await may_manage_subscription(update, context):
+        return False
+    await tell(
+        update, t.gettext("Only the administrators of this chat can change its subscription.")
+    )
+    return True
+
+
+def admins_only(handler: GuardedHandler) -> Handler:
+    """Run `handler` with the chat's translator when the sender may change its subscription.
+
+    Anyone may in a private chat; in groups and channels only administrators may.
+    """
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: BotContext) -> None:
+        t = await translator(update, context)
+        if not await refused_non_admin(update, context, t):
+            await handler(update, context, t)
 
     return guarded

@@ -11,30 +11,17 @@ from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import SubscribeOutcome
 from bot.telegram_html import escape
-from handlers.common import answer_expired, chat_title, may_manage_subscription, translator
+from handlers.common import answer_expired, chat_title, translator
+from handlers.guards import admins_only, refused_non_admin
 
 log = logging.getLogger(__name__)
 
 
-async def _refuse_non_admin(update: Update, context: BotContext, t: Translator) -> bool:
-    """Answer a group or channel user who is not an administrator; return True if refused."""
-    if await may_manage_subscription(update, context):
-        return False
-    text = t.gettext("Only the administrators of this chat can change its subscription.")
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_chat is not None:
-        await update.effective_chat.send_message(escape(text))
-    return True
-
-
-async def subscribe_command(update: Update, context: BotContext) -> None:
+@admins_only
+async def subscribe_command(update: Update, context: BotContext, t: Translator) -> None:
     """Start a subscription: resume the kept one, or ask for a language."""
     chat = update.effective_chat
     assert chat is not None
-    t = await translator(update, context)
-    if await _refuse_non_admin(update, context, t):
-        return
     record = await context.store.subscriptions.get(chat.id)
     if record is not None and record.subscribed:
         await _offer_topics(
@@ -59,8 +46,7 @@ async def subscribe_with_language(update: Update, context: BotContext, language:
     """Subscribe in one step from a `sub_<language>` deep link."""
     chat = update.effective_chat
     assert chat is not None
-    t = await translator(update, context)
-    if await _refuse_non_admin(update, context, t):
+    if await refused_non_admin(update, context, await translator(update, context)):
         return
     if language not in LANGUAGE_NAMES:
         await subscribe_command(update, context)
@@ -111,13 +97,11 @@ async def _offer_topics(chat: Chat, context: BotContext, t: Translator, intro: s
     )
 
 
-async def language_command(update: Update, context: BotContext) -> None:
+@admins_only
+async def language_command(update: Update, context: BotContext, t: Translator) -> None:
     """Offer the languages the chat can switch to."""
     chat = update.effective_chat
     assert chat is not None
-    t = await translator(update, context)
-    if await _refuse_non_admin(update, context, t):
-        return
     await chat.send_message(
         escape(
             t.gettext("The current language is {language}. Choose another one:").format(
@@ -128,13 +112,11 @@ async def language_command(update: Update, context: BotContext) -> None:
     )
 
 
-async def unsubscribe_command(update: Update, context: BotContext) -> None:
+@admins_only
+async def unsubscribe_command(update: Update, context: BotContext, t: Translator) -> None:
     """Stop deliveries to the chat, keeping its preferences."""
     chat = update.effective_chat
     assert chat is not None
-    t = await translator(update, context)
-    if await _refuse_non_admin(update, context, t):
-        return
     if await context.store.subscriptions.unsubscribe(chat.id):
         log.info("Chat %s unsubscribed", chat.id)
         text = t.gettext(
@@ -146,15 +128,13 @@ async def unsubscribe_command(update: Update, context: BotContext) -> None:
     await chat.send_message(escape(text))
 
 
-async def subscription_button(update: Update, context: BotContext) -> None:
+@admins_only
+async def subscription_button(update: Update, context: BotContext, t: Translator) -> None:
     """Handle the language and topic buttons of the subscription dialogs."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
-    t = await translator(update, context)
     action = payloads.parse(query.data)
-    if await _refuse_non_admin(update, context, t):
-        return
     match action:
         case payloads.Subscribe(language):
             await query.answer()
