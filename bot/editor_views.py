@@ -19,6 +19,7 @@ from bot.delivery.sender import Progress
 from bot.editor_reports import audience_text
 from bot.errors import CorrectionRefused
 from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.payloads import IssueAction
 from bot.render import bold
 from bot.scheduling import next_slot
 from bot.storage import Broadcast, IssueInfo
@@ -35,6 +36,10 @@ def _button(text: str, action: payloads.Action) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=payloads.encode(action))
 
 
+def _on_issue(text: str, action: IssueAction, issue_id: int) -> InlineKeyboardButton:
+    return _button(text, payloads.EditIssue(action, issue_id))
+
+
 def _week(t: Translator, issue: IssueInfo) -> str:
     return t.format_week(issue.week_start, issue.week_end)
 
@@ -48,10 +53,7 @@ def new_broadcast(t: Translator, unpublished: Sequence[IssueInfo]) -> View:
     if not unpublished:
         return escape(text), None
     text += "\n\n" + t.gettext("Or pick an issue that is already imported:")
-    rows = [
-        [_button(_week(t, issue), payloads.EditIssue("pick", issue.id))]
-        for issue in unpublished[:10]
-    ]
+    rows = [[_on_issue(_week(t, issue), IssueAction.PICK, issue.id)] for issue in unpublished[:10]]
     return escape(text), InlineKeyboardMarkup(rows)
 
 
@@ -84,10 +86,10 @@ def issue_card(
             for language in LANGUAGES
         ],
         [
-            _button(t.gettext("Send now"), payloads.EditIssue("send", issue.id)),
-            _button(t.gettext("Schedule"), payloads.EditIssue("sched", issue.id)),
+            _on_issue(t.gettext("Send now"), IssueAction.SEND, issue.id),
+            _on_issue(t.gettext("Schedule"), IssueAction.SCHEDULE, issue.id),
         ],
-        [_button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id))],
+        [_on_issue(t.gettext("Cancel"), IssueAction.CANCEL, issue.id)],
     ]
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
@@ -113,8 +115,8 @@ def confirm_send(t: Translator, issue: IssueInfo, chats: int) -> View:
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("Yes, send now"), payloads.EditIssue("go", issue.id)),
-                _button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id)),
+                _on_issue(t.gettext("Yes, send now"), IssueAction.GO, issue.id),
+                _on_issue(t.gettext("Cancel"), IssueAction.CANCEL, issue.id),
             ]
         ]
     )
@@ -177,8 +179,8 @@ def correction_offer(t: Translator, issue: IssueInfo, plan: CorrectionPlan) -> V
     markup = InlineKeyboardMarkup(
         [
             [
-                _button(t.gettext("Apply the correction"), payloads.EditIssue("fix", issue.id)),
-                _button(t.gettext("Cancel"), payloads.EditIssue("cancel", issue.id)),
+                _on_issue(t.gettext("Apply the correction"), IssueAction.FIX, issue.id),
+                _on_issue(t.gettext("Cancel"), IssueAction.CANCEL, issue.id),
             ]
         ]
     )

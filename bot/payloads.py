@@ -9,6 +9,7 @@ and payloads naming things that no longer exist, as an expired list.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from telegram.constants import InlineKeyboardButtonLimit
@@ -87,15 +88,25 @@ class Read:
     commentary_id: int
 
 
-EDITOR_ACTIONS: Final = frozenset({"pick", "send", "go", "sched", "cancel", "fix"})
-"""What an editor can do with an issue from its card."""
+class IssueAction(StrEnum):
+    """What an editor can do with an issue from its card; the value goes into the payload."""
+
+    PICK = "pick"
+    SEND = "send"
+    """Ask to confirm sending now."""
+    GO = "go"
+    """Confirmed: send now."""
+    SCHEDULE = "sched"
+    CANCEL = "cancel"
+    FIX = "fix"
+    """Apply the correction just uploaded."""
 
 
 @dataclass(frozen=True, slots=True)
 class EditIssue:
     """An editor's action on an issue: open, send, confirm, schedule, cancel, correct."""
 
-    action: str
+    action: IssueAction
     issue_id: int
 
 
@@ -185,7 +196,7 @@ def encode(action: Action) -> str:  # noqa: PLR0912 - one case per payload kind
         case Read(commentary_id):
             data = f"rd:{commentary_id}"
         case EditIssue(verb, issue_id):
-            data = f"ei:{verb}:{issue_id}"
+            data = f"ei:{verb.value}:{issue_id}"
         case Preview(issue_id, language):
             data = f"pv:{issue_id}:{language}"
         case ScheduleAt(issue_id, timestamp):
@@ -222,11 +233,14 @@ _BROADCAST_ACTIONS: Final[dict[str, type[Stop | Resume | Unschedule]]] = {
 }
 
 
+_ISSUE_ACTIONS: Final = frozenset(action.value for action in IssueAction)
+
+
 def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     first = _number(fields[0], 2**62)
-    if kind == "ei" and len(fields) == 2 and fields[0] in EDITOR_ACTIONS:
+    if kind == "ei" and len(fields) == 2 and fields[0] in _ISSUE_ACTIONS:
         issue_id = _number(fields[1], 2**62)
-        return None if issue_id is None else EditIssue(fields[0], issue_id)
+        return None if issue_id is None else EditIssue(IssueAction(fields[0]), issue_id)
     if kind == "pv" and len(fields) == 2 and first is not None and fields[1] in LANGUAGES:
         return Preview(first, fields[1])
     if kind == "at" and len(fields) == 2 and first is not None:

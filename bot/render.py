@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from telegram.constants import InlineKeyboardMarkupLimit, MessageLimit
+from telegram.constants import InlineKeyboardMarkupLimit
 
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.storage import CommentaryView, IssueView, Page, Topic
 from bot.telegram_html import (
+    MESSAGE_LIMIT,
     escape,
     link_html,
     split_html,
@@ -23,7 +24,6 @@ from bot.telegram_html import (
     truncate_text,
 )
 
-MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 MAX_BUTTONS: Final = InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER
 """Most buttons one inline keyboard may have."""
 BLOCK_SEPARATOR: Final = "\n\n"

@@ -16,10 +16,11 @@ from typing import Final
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
+from telegram.constants import MessageLimit
 
 from bot.links import to_uri
 
-MESSAGE_LIMIT: Final = 4096
+MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 """Longest text of one message, in UTF-16 code units after entity parsing."""
 
 CAPTION_LIMIT: Final = 1024

@@ -12,15 +12,16 @@ from typing import Final
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import editor_reports, editor_views, payloads, render
+from bot import editor_reports, editor_views, payloads
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
 from bot.editorial import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
 from bot.errors import CorrectionRefused
 from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.payloads import IssueAction
 from bot.scheduling import parse_local_time
 from bot.storage import BroadcastStatus, IssueInfo
-from bot.telegram_html import escape, truncate_html
+from bot.telegram_html import MESSAGE_LIMIT, escape, truncate_html
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 
@@ -64,7 +65,7 @@ async def upload(update: Update, context: BotContext, t: Translator) -> None:
         case UploadOutcome.INVALID:
             lines = [escape(t.gettext("{file} was not imported:").format(file=name))]
             lines += [escape(f"• {error}") for error in result.errors]
-            await message.reply_text(truncate_html("\n".join(lines), render.MESSAGE_LIMIT))
+            await message.reply_text(truncate_html("\n".join(lines), MESSAGE_LIMIT))
         case UploadOutcome.STORED:
             assert result.draft is not None and result.issue is not None
             text = t.gettext("Stored the {language} version of the issue of {week}.").format(
@@ -108,7 +109,7 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
     assert query is not None and isinstance(query.message, Message)
     message = query.message
     match payloads.parse(query.data):
-        case payloads.EditIssue("pick", issue_id):
+        case payloads.EditIssue(IssueAction.PICK, issue_id):
             issue = await context.store.archive.issue_info(issue_id)
             if issue is None or issue.published:
                 await answer_expired(query, t)
@@ -117,11 +118,11 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await _issue_card(message, context, t, issue)
         case payloads.Preview(issue_id, language):
             await _preview(update, context, t, issue_id, language)
-        case payloads.EditIssue("send", issue_id):
+        case payloads.EditIssue(IssueAction.SEND, issue_id):
             await _confirm_send(update, context, t, issue_id)
-        case payloads.EditIssue("go", issue_id):
+        case payloads.EditIssue(IssueAction.GO, issue_id):
             await _send_now(update, context, t, issue_id)
-        case payloads.EditIssue("sched", issue_id):
+        case payloads.EditIssue(IssueAction.SCHEDULE, issue_id):
             await _ask_time(update, context, t, issue_id)
         case payloads.ScheduleAt(issue_id, timestamp):
             await query.answer()
@@ -132,7 +133,7 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await _schedule(
                 message, context, t, editor=_editor(update, t), issue=issue_id, when=when
             )
-        case payloads.EditIssue("cancel", _):
+        case payloads.EditIssue(IssueAction.CANCEL, _):
             await query.answer()
             assert context.chat_data is not None
             context.chat_data.pop(AWAITING_TIME, None)
@@ -140,7 +141,7 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await query.edit_message_reply_markup(None)
             text = t.gettext("Cancelled. Nothing was sent or changed.")
             await message.chat.send_message(escape(text))
-        case payloads.EditIssue("fix", issue_id):
+        case payloads.EditIssue(IssueAction.FIX, issue_id):
             await _apply_correction(update, context, t, issue_id)
         case _:
             await answer_expired(query, t)

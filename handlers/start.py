@@ -9,6 +9,7 @@ from bot import keyboards, payloads, render
 from bot.commands import help_lines
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES
+from bot.storage import ChatStatus
 from bot.telegram_html import escape
 from handlers.common import translator
 from handlers.reading import open_archive
@@ -43,7 +44,7 @@ async def start(update: Update, context: BotContext) -> None:
         ).format(language=LANGUAGE_NAMES[record.language])
         await chat.send_message(escape(text))
         return
-    if record is not None and record.status != "none":
+    if record is not None and record.status is not ChatStatus.NONE:
         await chat.send_message(escape(text))
         await subscribe_command(update, context)
         return

@@ -9,7 +9,7 @@ from telegram import CallbackQuery, Chat, Update
 from bot import keyboards, menu, payloads
 from bot.context import BotContext
 from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.storage import SubscribeOutcome
+from bot.storage import ChatStatus, SubscribeOutcome
 from bot.telegram_html import escape
 from handlers.common import answer_expired, chat_title, translator
 from handlers.guards import admins_only, refused_non_admin
@@ -33,7 +33,7 @@ async def subscribe_command(update: Update, context: BotContext, t: Translator) 
             ),
         )
         return
-    if record is not None and record.status != "none":
+    if record is not None and record.status is not ChatStatus.NONE:
         await subscribe(chat, context, record.language)
         return
     await chat.send_message(
