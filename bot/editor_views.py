@@ -17,13 +17,14 @@ from bot.content import LANGUAGES
 from bot.delivery.corrections import CorrectionPlan
 from bot.delivery.sender import Progress
 from bot.editor_reports import audience_text
+from bot.editorial import Scheduled, ScheduleOutcome, Upload, UploadOutcome
 from bot.errors import CorrectionRefused
 from bot.i18n import LANGUAGE_NAMES, Translator
 from bot.payloads import IssueAction
 from bot.render import bold
 from bot.scheduling import next_slot
 from bot.storage import Broadcast, IssueInfo
-from bot.telegram_html import escape, truncate_html
+from bot.telegram_html import MESSAGE_LIMIT, escape, truncate_html
 
 View = tuple[str, InlineKeyboardMarkup | None]
 """A message's HTML text and its keyboard."""
@@ -145,9 +146,17 @@ def ask_time(
     return escape(text), InlineKeyboardMarkup(rows)
 
 
-def scheduled_for(t: Translator, when: datetime, zone: ZoneInfo) -> str:
-    """Confirm the time a broadcast was scheduled for."""
-    local = when.astimezone(zone)
+def schedule_answer(t: Translator, result: Scheduled, zone: ZoneInfo) -> str:
+    """Confirm the time a broadcast was scheduled for, or say why it was not."""
+    match result.outcome:
+        case ScheduleOutcome.TOO_SOON:
+            return escape(t.gettext("Pick a time at least a minute from now."))
+        case ScheduleOutcome.TOO_LATE:
+            return escape(t.gettext("Pick a time within the next year."))
+        case ScheduleOutcome.UNAVAILABLE:
+            return escape(t.gettext("This list has expired. Send the command again."))
+    assert result.broadcast is not None and result.broadcast.scheduled_at is not None
+    local = result.broadcast.scheduled_at.astimezone(zone)
     return escape(
         t.gettext(
             "Scheduled for {date} at {time} ({zone}). /scheduled lists all scheduled broadcasts."
@@ -212,3 +221,36 @@ def planned_entry(t: Translator, broadcast: Broadcast, zone: ZoneInfo) -> View:
         [[_button(t.gettext("Cancel"), payloads.Unschedule(broadcast.id))]]
     )
     return escape(text), markup
+
+
+def upload_answer(t: Translator, name: str, result: Upload) -> View:
+    """Say what became of an uploaded file: stored, refused with its errors, or a correction."""
+    issue = result.issue
+    week = "" if issue is None else _week(t, issue)
+    match result.outcome:
+        case UploadOutcome.NOT_UTF8:
+            text = t.gettext("{file} is not UTF-8 text; save it as UTF-8.").format(file=name)
+        case UploadOutcome.INVALID:
+            lines = [escape(t.gettext("{file} was not imported:").format(file=name))]
+            lines += [escape(f"• {error}") for error in result.errors]
+            return truncate_html("\n".join(lines), MESSAGE_LIMIT), None
+        case UploadOutcome.STORED:
+            assert result.draft is not None
+            text = t.gettext("Stored the {language} version of the issue of {week}.").format(
+                language=LANGUAGE_NAMES[result.draft.language], week=week
+            )
+        case UploadOutcome.STILL_SENDING:
+            text = t.gettext(
+                "The issue of {week} is still being sent; send the corrected file again "
+                "after the final report."
+            ).format(week=week)
+        case UploadOutcome.REFUSED:
+            assert result.refusal is not None
+            return refusal(t, result.refusal), None
+        case UploadOutcome.UNCHANGED:
+            text = t.gettext("The issue of {week} was already delivered with this text.")
+            text = text.format(week=week)
+        case UploadOutcome.CORRECTION:
+            assert issue is not None and result.plan is not None
+            return correction_offer(t, issue, result.plan)
+    return escape(text), None

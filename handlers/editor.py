@@ -12,16 +12,16 @@ from typing import Final
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import editor_reports, editor_views, payloads
+from bot import editor_views, payloads
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
 from bot.editorial import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
 from bot.errors import CorrectionRefused
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.i18n import Translator
 from bot.payloads import IssueAction
 from bot.scheduling import parse_local_time
-from bot.storage import BroadcastStatus, IssueInfo
-from bot.telegram_html import MESSAGE_LIMIT, escape, truncate_html
+from bot.storage import IssueInfo
+from bot.telegram_html import escape
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 
@@ -56,41 +56,17 @@ async def upload(update: Update, context: BotContext, t: Translator) -> None:
         return
     content = await (await document.get_file()).download_as_bytearray()
     result = await context.bot_data.editorial.receive_upload(name, bytes(content))
-    issue = result.issue
-    week = "" if issue is None else t.format_week(issue.week_start, issue.week_end)
-    match result.outcome:
-        case UploadOutcome.NOT_UTF8:
-            text = t.gettext("{file} is not UTF-8 text; save it as UTF-8.").format(file=name)
-            await message.reply_text(escape(text))
-        case UploadOutcome.INVALID:
-            lines = [escape(t.gettext("{file} was not imported:").format(file=name))]
-            lines += [escape(f"• {error}") for error in result.errors]
-            await message.reply_text(truncate_html("\n".join(lines), MESSAGE_LIMIT))
-        case UploadOutcome.STORED:
-            assert result.draft is not None and result.issue is not None
-            text = t.gettext("Stored the {language} version of the issue of {week}.").format(
-                language=LANGUAGE_NAMES[result.draft.language], week=week
-            )
-            await message.reply_text(escape(text))
-            await _issue_card(message, context, t, result.issue)
-        case UploadOutcome.STILL_SENDING:
-            text = t.gettext(
-                "The issue of {week} is still being sent; send the corrected file again "
-                "after the final report."
-            )
-            await message.reply_text(escape(text.format(week=week)))
-        case UploadOutcome.REFUSED:
-            assert result.refusal is not None
-            await message.reply_text(editor_views.refusal(t, result.refusal))
-        case UploadOutcome.UNCHANGED:
-            text = t.gettext("The issue of {week} was already delivered with this text.")
-            await message.reply_text(escape(text.format(week=week)))
-        case UploadOutcome.CORRECTION:
-            assert result.issue is not None and result.plan is not None
-            assert context.chat_data is not None
-            context.chat_data[PENDING_CORRECTION] = result.draft
-            text, markup = editor_views.correction_offer(t, result.issue, result.plan)
-            await message.chat.send_message(text, reply_markup=markup)
+    text, markup = editor_views.upload_answer(t, name, result)
+    if markup is None:
+        await message.reply_text(text)
+    else:
+        await message.chat.send_message(text, reply_markup=markup)
+    if result.outcome is UploadOutcome.CORRECTION:
+        assert context.chat_data is not None
+        context.chat_data[PENDING_CORRECTION] = result.draft
+    elif result.outcome is UploadOutcome.STORED:
+        assert result.issue is not None
+        await _issue_card(message, context, t, result.issue)
 
 
 async def _issue_card(
@@ -147,73 +123,46 @@ async def editor_button(update: Update, context: BotContext, t: Translator) -> N
             await answer_expired(query, t)
 
 
-@editors_only
-async def broadcast_button(update: Update, context: BotContext, t: Translator) -> None:
-    """Handle Stop and Resume of a broadcast and Cancel of a scheduled one."""
+async def _sendable(
+    update: Update, context: BotContext, t: Translator, issue_id: int
+) -> IssueInfo | None:
+    """Return the issue if it may still be sent; else answer the press and return None."""
     query = update.callback_query
-    assert query is not None and update.effective_chat is not None
-    editorial = context.bot_data.editorial
-    match payloads.parse(query.data):
-        case payloads.Stop(broadcast_id):
-            if editorial.stop(broadcast_id):
-                await query.answer(
-                    t.gettext("Stopping. Messages already sent stay with the readers.")
-                )
-            else:
-                await query.answer(t.gettext("This broadcast is not running."), show_alert=True)
-        case payloads.Resume(broadcast_id):
-            if await editorial.resume(broadcast_id):
-                await query.answer(t.gettext("Resuming: only what was not sent goes out."))
-                await query.edit_message_reply_markup(editor_reports.stop_button(t, broadcast_id))
-            else:
-                text = t.gettext("This broadcast has nothing to resume.")
-                await query.answer(text, show_alert=True)
-        case payloads.Unschedule(broadcast_id):
-            await query.answer()
-            if await editorial.cancel(broadcast_id):
-                text = t.gettext("The scheduled broadcast was cancelled.")
-            else:
-                text = t.gettext("That broadcast is not scheduled any more.")
-            await update.effective_chat.send_message(escape(text))
-        case _:
-            await answer_expired(query, t)
+    assert query is not None
+    holder = await context.bot_data.editorial.delivery_of(issue_id)
+    if holder is not None:
+        await query.answer(already_delivered_text(t, holder), show_alert=True)
+        return None
+    issue = await context.store.archive.issue_info(issue_id)
+    if issue is None:
+        await answer_expired(query, t)
+    return issue
 
 
 async def _confirm_send(update: Update, context: BotContext, t: Translator, issue_id: int) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None
-    if await _refused_as_sent(update, context, t, issue_id):
+    assert update.callback_query is not None and update.effective_chat is not None
+    if (issue := await _sendable(update, context, t, issue_id)) is None:
         return
-    issue = await context.bot_data.editorial.available(issue_id)
-    if issue is None:
-        await answer_expired(query, t)
-        return
-    await query.answer()
+    await update.callback_query.answer()
     chats = sum((await context.store.subscriptions.count_active()).values())
     text, markup = editor_views.confirm_send(t, issue, chats)
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
 async def _send_now(update: Update, context: BotContext, t: Translator, issue_id: int) -> None:
-    query = update.callback_query
-    assert query is not None
-    if await _refused_as_sent(update, context, t, issue_id):
+    assert update.callback_query is not None
+    if await _sendable(update, context, t, issue_id) is None:
         return
-    if await context.store.archive.issue_info(issue_id) is None:
-        await answer_expired(query, t)
-        return
-    await query.answer()
-    await query.edit_message_reply_markup(None)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
     await context.bot_data.editorial.send_now(issue_id, _editor(update, t))
 
 
 async def _ask_time(update: Update, context: BotContext, t: Translator, issue_id: int) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None
-    if await context.bot_data.editorial.available(issue_id) is None:
-        await answer_expired(query, t)
+    assert update.callback_query is not None and update.effective_chat is not None
+    if await _sendable(update, context, t, issue_id) is None:
         return
-    await query.answer()
+    await update.callback_query.answer()
     assert context.chat_data is not None
     context.chat_data[AWAITING_TIME] = issue_id
     settings = context.settings
@@ -237,18 +186,6 @@ async def _preview(
     await chat.send_message(editor_views.preview_header(t, language, len(messages)))
     for message in messages:
         await chat.send_message(message.text)
-
-
-async def _refused_as_sent(
-    update: Update, context: BotContext, t: Translator, issue_id: int
-) -> bool:
-    """Answer a press for an issue another broadcast delivers; return True if it does."""
-    holder = await context.bot_data.editorial.delivery_of(issue_id)
-    if holder is None:
-        return False
-    assert update.callback_query is not None
-    await update.callback_query.answer(already_delivered_text(t, holder), show_alert=True)
-    return True
 
 
 async def schedule_text(update: Update, context: BotContext) -> None:
@@ -282,20 +219,11 @@ async def _schedule(
     when: datetime,
 ) -> None:
     result = await context.bot_data.editorial.schedule(issue, editor, when)
-    match result.outcome:
-        case ScheduleOutcome.TOO_SOON:
-            text = escape(t.gettext("Pick a time at least a minute from now."))
-        case ScheduleOutcome.TOO_LATE:
-            text = escape(t.gettext("Pick a time within the next year."))
-        case ScheduleOutcome.UNAVAILABLE:
-            text = escape(t.gettext("This list has expired. Send the command again."))
-        case ScheduleOutcome.SCHEDULED:
-            assert result.broadcast is not None and result.broadcast.scheduled_at is not None
-            assert context.chat_data is not None
-            context.chat_data.pop(AWAITING_TIME, None)
-            zone = context.settings.timezone
-            text = editor_views.scheduled_for(t, result.broadcast.scheduled_at, zone)
-    await message.chat.send_message(text)
+    if result.outcome is ScheduleOutcome.SCHEDULED and context.chat_data is not None:
+        context.chat_data.pop(AWAITING_TIME, None)
+    await message.chat.send_message(
+        editor_views.schedule_answer(t, result, context.settings.timezone)
+    )
 
 
 async def _apply_correction(
@@ -321,23 +249,3 @@ async def _apply_correction(
         await editorial.apply_correction(issue_id, draft, _editor(update, t))
     except CorrectionRefused as exc:
         await update.effective_chat.send_message(editor_views.refusal(t, exc))
-
-
-@editors_only
-async def scheduled_command(update: Update, context: BotContext, t: Translator) -> None:
-    """List the running broadcasts (with Stop) and the scheduled ones (with Cancel)."""
-    chat = update.effective_chat
-    assert chat is not None
-    broadcasts = context.store.broadcasts
-    running = await broadcasts.with_status(BroadcastStatus.SENDING)
-    for broadcast in running:
-        progress = context.bot_data.delivery.progress(broadcast.id)
-        text, markup = editor_views.running_entry(t, broadcast, progress)
-        await chat.send_message(text, reply_markup=markup)
-    planned = await broadcasts.with_status(BroadcastStatus.SCHEDULED)
-    if not planned and not running:
-        await chat.send_message(escape(t.gettext("No broadcast is scheduled.")))
-    for broadcast in planned:
-        if broadcast.scheduled_at is not None:
-            text, markup = editor_views.planned_entry(t, broadcast, context.settings.timezone)
-            await chat.send_message(text, reply_markup=markup)

@@ -19,6 +19,7 @@ from bot.commands import COMMANDS
 from bot.context import BotApplication, BotContext
 from handlers import (
     editor,
+    editor_broadcasts,
     editor_channels,
     editor_stats,
     fallbacks,
@@ -42,14 +43,14 @@ COMMAND_HANDLERS: Final[dict[str, Handler]] = {
     "search": reading.search_command,
     # Editor commands answer anyone: non-editors get a refusal, and the attempt is logged.
     "broadcast": editor.broadcast_command,
-    "scheduled": editor.scheduled_command,
+    "scheduled": editor_broadcasts.scheduled_command,
     "stats": editor_stats.stats_command,
     "channels": editor_channels.channels_command,
 }
 
 BUTTON_HANDLERS: Final[tuple[tuple[Handler, tuple[type, ...]], ...]] = (
     (editor.editor_button, (payloads.EditIssue, payloads.Preview, payloads.ScheduleAt)),
-    (editor.broadcast_button, (payloads.Stop, payloads.Resume, payloads.Unschedule)),
+    (editor_broadcasts.broadcast_button, (payloads.Stop, payloads.Resume, payloads.Unschedule)),
     (editor_channels.channel_button, (payloads.RemoveChannel,)),
     (
         subscription.subscription_button,
