@@ -25,9 +25,8 @@ from pathlib import Path
 
 from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_broadcast
 from bot.app import build_application
-from bot.config import Settings
+from bot.config import SendLimits, Settings
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import SendLimits
 from bot.i18n import Catalogs
 from bot.storage import Store
 from standin.in_memory import RecordingRequest

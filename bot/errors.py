@@ -10,18 +10,15 @@
      └── StorageError           the store cannot do what was asked
           ├── SchemaTooNewError       the database was written by a newer bot
           ├── DuplicateKeyError       a commentary key belongs to another week
-          └── AlreadyDeliveredError   another broadcast delivers the issue
+          └── AlreadyDeliveredError   another broadcast delivers the issue (storage.broadcasts)
 
-Catch `BotError` to handle anything of ours; Telegram's errors stay python-telegram-bot's.
+Every class is defined here except two that carry a type of their own module, named after
+them. Catch `BotError` to handle anything of ours; Telegram's errors stay python-telegram-bot's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from bot.storage.records import Broadcast
 
 
 class BotError(Exception):
@@ -91,18 +88,3 @@ class SchemaTooNewError(StorageError):
 
 class DuplicateKeyError(StorageError):
     """Raised when an import reuses a commentary key that belongs to another week."""
-
-
-class AlreadyDeliveredError(StorageError):
-    """Raised when a broadcast would deliver an issue that another broadcast delivers.
-
-    The refused broadcast is cancelled; `by` is the one that holds the issue.
-    """
-
-    def __init__(self, broadcast_id: int, by: Broadcast) -> None:
-        super().__init__(
-            f"broadcast {broadcast_id} not started: issue {by.issue.id} is delivered by "
-            f"broadcast {by.id}"
-        )
-        self.broadcast_id = broadcast_id
-        self.by = by

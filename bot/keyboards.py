@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import payloads
-from bot.content import LANGUAGES
+from bot.content import LANGUAGES, CommentaryView, Page, Topic
 from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.storage import CommentaryView, Page, Topic
 
 TITLE_LIMIT = 48
 """Longest button label before it is cut with an ellipsis."""

@@ -12,8 +12,8 @@ from typing import Final
 
 from telegram.constants import InlineKeyboardMarkupLimit
 
+from bot.content import CommentaryView, IssueView, Page, Topic
 from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.storage import CommentaryView, IssueView, Page, Topic
 from bot.telegram_html import (
     MESSAGE_LIMIT,
     escape,

@@ -21,10 +21,9 @@ import aiosqlite
 from telegram.request import BaseRequest
 
 from bot.app import build_application, running
-from bot.config import Settings
+from bot.config import SendLimits, Settings
 from bot.content import LANGUAGES, IssueDraft
 from bot.context import BotApplication
-from bot.delivery.pacing import SendLimits
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR, Scene
 from bot.importer import read_issue_files
 from bot.storage import Broadcast, IssueInfo, RenderedMessage, Store

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
-from bot.delivery.pacing import SendLimits
+from bot.config import SendLimits, load_settings
 from bot.errors import ConfigError
 
 

@@ -21,9 +21,10 @@ import pytest
 from telegram.ext import ExtBot
 from telegram.request import RequestData
 
+from bot.config import SendLimits
 from bot.content import LANGUAGES
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.pacing import Pacer
 from bot.delivery.sender import BroadcastRun
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR
 from bot.i18n import Catalogs

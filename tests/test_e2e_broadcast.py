@@ -12,8 +12,8 @@ from pathlib import Path
 
 from telegram.request import HTTPXRequest
 
+from bot.config import SendLimits
 from bot.content import LANGUAGES
-from bot.delivery.pacing import SendLimits
 from bot.i18n import LANGUAGE_NAMES
 from bot.storage import ChatStatus, DeliveryStatus
 from standin import BotApiStandIn, Fault, FloodLimits

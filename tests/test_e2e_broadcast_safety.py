@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import SendLimits
 from bot.delivery import sender
-from bot.delivery.pacing import SendLimits
 from bot.storage import BroadcastStatus, DeliveryStatus
 from standin import BotApiStandIn
 from tests.newsroom import (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.pacing import SendLimits
+from bot.config import SendLimits
 from bot.demo import BOT_USERNAME
 from bot.scheduling import job_name
 from bot.storage import BroadcastStatus, ChatStatus, DeliveryStatus, Store

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, running
-from bot.config import Settings
-from bot.delivery.pacing import SendLimits
+from bot.config import SendLimits, Settings
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, Scene, import_sample_content
 from standin import BotApiStandIn, FloodLimits
 from tests.newsroom import EDITOR, newsroom, open_private_chats, prepare_database, readers

@@ -8,7 +8,8 @@ from itertools import pairwise
 
 from telegram.error import RetryAfter
 
-from bot.delivery.pacing import MARGIN, ChatPacer, Pacer, SendLimits
+from bot.config import MARGIN, SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
+from bot.config import SendLimits
 from bot.content import LANGUAGES
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import Pacer, SendLimits
+from bot.delivery.pacing import Pacer
 from bot.delivery.sender import BroadcastRun
 from bot.i18n import Catalogs
 from bot.storage import BroadcastKind, DeliveryStatus, OutboxItem, Store

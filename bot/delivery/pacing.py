@@ -20,43 +20,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Final
 
-MARGIN: Final = 0.97
-"""Share of each limit the bot uses; the rest absorbs latency jitter."""
+from bot.config import SendLimits
+
 EPSILON: Final = 1e-9
 """A fraction of a send too small to wait for: clock arithmetic rounds that finely."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SendLimits:
-    """Telegram's limits for one bot (the Bot FAQ's figures by default)."""
-
-    per_second: float = 30.0
-    per_chat_per_second: float = 1.0
-    per_group_per_minute: float = 20.0
-    burst_per_chat: int = 3
-    """Messages a private chat may get at once before `per_chat_per_second` applies."""
-    paid: bool = False
-    """Paid broadcasts (`allow_paid_broadcast`): up to 1000 messages per second overall."""
-
-    @property
-    def overall_rate(self) -> float:
-        """Return the overall sends per second the bot allows itself."""
-        return (1000.0 if self.paid else self.per_second) * MARGIN
-
-    def chat_interval(self, chat_id: int | str) -> float:
-        """Return the least time between two sends to one chat once its burst is used.
-
-        Groups and channels have negative ids (or an @username, for channels).
-        """
-        if isinstance(chat_id, str) or chat_id < 0:
-            return 60.0 / (self.per_group_per_minute * MARGIN)
-        return 1.0 / (self.per_chat_per_second * MARGIN)
-
-    def chat_burst(self, chat_id: int | str) -> int:
-        """Return how many sends one chat may get at once: groups and channels get none."""
-        if isinstance(chat_id, str) or chat_id < 0:
-            return 1
-        return max(1, self.burst_per_chat)
 
 
 class Pacer:

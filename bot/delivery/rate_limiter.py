@@ -18,7 +18,8 @@ from typing import Any, Final
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
+from bot.config import SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer
 
 log = logging.getLogger(__name__)
 

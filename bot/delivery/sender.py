@@ -44,7 +44,8 @@ from telegram.error import (
 )
 from telegram.ext import ExtBot
 
-from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
+from bot.config import SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 

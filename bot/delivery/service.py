@@ -14,8 +14,9 @@ from typing import Any, Final, Protocol
 
 from telegram.ext import ExtBot
 
+from bot.config import SendLimits
 from bot.delivery.compose import render_issue
-from bot.delivery.pacing import ChatPacer, Pacer, SendLimits
+from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.sender import BroadcastRun, Progress
 from bot.i18n import Catalogs
 from bot.storage import Broadcast, BroadcastStatus, DeliveryResult, Store

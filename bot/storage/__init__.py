@@ -9,9 +9,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from bot.errors import AlreadyDeliveredError, DuplicateKeyError, SchemaTooNewError, StorageError
+from bot.errors import DuplicateKeyError, SchemaTooNewError, StorageError
 from bot.storage.archive import Archive
-from bot.storage.broadcasts import Broadcasts
+from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database
 from bot.storage.records import (
     Broadcast,

@@ -13,6 +13,7 @@ import aiosqlite
 
 from bot.content import (
     FALLBACK_ORDER,
+    MAX_SEARCH_ID,
     CommentaryText,
     IssueDraft,
     StoredCommentary,
@@ -27,8 +28,6 @@ _WORD: Final = re.compile(r"\w+", re.UNICODE)
 _SEARCHED_COLUMNS: Final = "title kicker author lead body"
 _SEARCH_ID_ATTEMPTS: Final = 5
 
-MAX_SEARCH_ID: Final = 2**63 - 1
-"""Stored searches get random ids from 1 to this, so no chat can guess another's."""
 
 # Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
 # A commentary's topic is named as its own issue names it while that issue is a draft

@@ -15,7 +15,7 @@ from enum import Enum
 
 import aiosqlite
 
-from bot.errors import AlreadyDeliveredError
+from bot.errors import StorageError
 from bot.storage.database import Database, utcnow
 from bot.storage.publication import publish_issue
 from bot.storage.records import (
@@ -109,6 +109,21 @@ async def _begin(
         ],
     )
     return _Begun.STARTED
+
+
+class AlreadyDeliveredError(StorageError):
+    """Raised when a broadcast would deliver an issue that another broadcast delivers.
+
+    The refused broadcast is cancelled; `by` is the one that holds the issue.
+    """
+
+    def __init__(self, broadcast_id: int, by: Broadcast) -> None:
+        super().__init__(
+            f"broadcast {broadcast_id} not started: issue {by.issue.id} is delivered by "
+            f"broadcast {by.id}"
+        )
+        self.broadcast_id = broadcast_id
+        self.by = by
 
 
 def _time(value: str | None) -> datetime | None:
