@@ -27,7 +27,7 @@ from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_b
 from bot.app import build_application
 from bot.config import SendLimits, Settings
 from bot.delivery.compose import render_issue
-from bot.i18n import Catalogs
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin.in_memory import RecordingRequest
 

@@ -32,7 +32,7 @@ from telegram.request import HTTPXRequest
 from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_broadcast
 from bot.app import build_application
 from bot.config import SendLimits, Settings
-from bot.i18n import Catalogs
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin import BotApiStandIn
 

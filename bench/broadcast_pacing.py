@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.reader_queries import WORDS
 from bot.app import build_application, running
 from bot.config import MARGIN, SendLimits, Settings
-from bot.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
+from bot.newsletter.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
 from bot.storage import BroadcastStatus, Store
 from standin import BotApiStandIn, FloodLimits
 

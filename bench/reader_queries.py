@@ -24,8 +24,8 @@ from telegram import Update
 
 from bot.app import build_application, serving
 from bot.config import Settings
-from bot.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
-from bot.i18n import Catalogs
+from bot.newsletter.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin.in_memory import RecordingRequest, Updates
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, ContentErrors, StorageError
-from bot.importer import read_issue_files
-from bot.logging_setup import configure_logging
-from bot.redaction import secret_parts
-from bot.single_instance import DatabaseInUse, single_instance
+from bot.newsletter.importer import read_issue_files
+from bot.operations.logging_setup import configure_logging
+from bot.operations.redaction import secret_parts
+from bot.operations.single_instance import DatabaseInUse, single_instance
+from bot.operations.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 from bot.storage import Store
-from bot.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 
 log = logging.getLogger("bot")
 

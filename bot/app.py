@@ -18,17 +18,17 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import menu
 from bot.config import Settings
 from bot.context import BotApplication, BotContext, BotData
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
-from bot.editor_reports import EditorReporter
-from bot.editorial import Editorial
-from bot.i18n import Catalogs
+from bot.editorial.reports import EditorReporter
+from bot.editorial.workflow import Editorial
+from bot.interface import menu
+from bot.interface.updates import PerChatUpdateProcessor
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
-from bot.updates import PerChatUpdateProcessor
 from handlers.registry import register
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.content import LANGUAGES
 from bot.errors import ConfigError
+from bot.newsletter.content import LANGUAGES
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"

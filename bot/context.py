@@ -9,8 +9,8 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.config import Settings
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.service import DeliveryService
-from bot.editorial import Editorial
-from bot.i18n import Catalogs
+from bot.editorial.workflow import Editorial
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 
 

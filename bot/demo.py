@@ -18,7 +18,7 @@ from typing import Final
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.context import BotApplication
-from bot.importer import read_issue_files
+from bot.newsletter.importer import read_issue_files
 from bot.storage import Store
 from standin import BotApiStandIn, SentMessage
 

@@ -6,8 +6,8 @@ from telegram import CallbackQuery, Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import BotContext
-from bot.i18n import Translator, guess_language
-from bot.telegram_html import escape
+from bot.newsletter.i18n import Translator, guess_language
+from bot.newsletter.telegram_html import escape
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
 

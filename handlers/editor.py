@@ -1,7 +1,7 @@
 """Editors compose, preview, send, schedule, stop and correct broadcasts inside Telegram.
 
-Each handler reads the update, asks `bot.editorial` to act and shows the answer with
-`bot.editor_views`; the life of a broadcast is not decided here.
+Each handler reads the update, asks `bot.editorial.workflow` to act and shows the answer with
+`bot.editorial.views`; the life of a broadcast is not decided here.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from typing import Final
 from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot import editor_views, payloads
 from bot.context import BotContext
 from bot.delivery.compose import render_issue
-from bot.editorial import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
+from bot.editorial import views
+from bot.editorial.scheduling import parse_local_time
+from bot.editorial.workflow import Editor, ScheduleOutcome, UploadOutcome, already_delivered_text
 from bot.errors import CorrectionRefused
-from bot.i18n import Translator
-from bot.payloads import IssueAction
-from bot.scheduling import parse_local_time
+from bot.interface import payloads
+from bot.interface.payloads import IssueAction
+from bot.newsletter.i18n import Translator
+from bot.newsletter.telegram_html import escape
 from bot.storage import IssueInfo
-from bot.telegram_html import escape
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 
@@ -39,7 +40,7 @@ def _editor(update: Update, t: Translator) -> Editor:
 async def broadcast_command(update: Update, context: BotContext, t: Translator) -> None:
     """Start a broadcast: ask for the issue's files, or offer the imported unpublished issues."""
     assert update.effective_chat is not None
-    text, markup = editor_views.new_broadcast(t, await context.store.archive.unpublished_issues())
+    text, markup = views.new_broadcast(t, await context.store.archive.unpublished_issues())
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -56,7 +57,7 @@ async def upload(update: Update, context: BotContext, t: Translator) -> None:
         return
     content = await (await document.get_file()).download_as_bytearray()
     result = await context.bot_data.editorial.receive_upload(name, bytes(content))
-    text, markup = editor_views.upload_answer(t, name, result)
+    text, markup = views.upload_answer(t, name, result)
     if markup is None:
         await message.reply_text(text)
     else:
@@ -74,7 +75,7 @@ async def _issue_card(
 ) -> None:
     total, versions = await context.store.archive.versions(issue.id)
     audience = await context.store.subscriptions.count_active()
-    text, markup = editor_views.issue_card(t, issue, total, versions, audience)
+    text, markup = views.issue_card(t, issue, total, versions, audience)
     await message.chat.send_message(text, reply_markup=markup)
 
 
@@ -145,7 +146,7 @@ async def _confirm_send(update: Update, context: BotContext, t: Translator, issu
         return
     await update.callback_query.answer()
     chats = sum((await context.store.subscriptions.count_active()).values())
-    text, markup = editor_views.confirm_send(t, issue, chats)
+    text, markup = views.confirm_send(t, issue, chats)
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -167,7 +168,7 @@ async def _ask_time(update: Update, context: BotContext, t: Translator, issue_id
     context.chat_data[AWAITING_TIME] = issue_id
     settings = context.settings
     now = datetime.now(settings.timezone)
-    text, markup = editor_views.ask_time(t, issue_id, settings.timezone, settings.weekly_slot, now)
+    text, markup = views.ask_time(t, issue_id, settings.timezone, settings.weekly_slot, now)
     await update.effective_chat.send_message(text, reply_markup=markup)
 
 
@@ -183,7 +184,7 @@ async def _preview(
         return
     await query.answer()
     chat = update.effective_chat
-    await chat.send_message(editor_views.preview_header(t, language, len(messages)))
+    await chat.send_message(views.preview_header(t, language, len(messages)))
     for message in messages:
         await chat.send_message(message.text)
 
@@ -221,9 +222,7 @@ async def _schedule(
     result = await context.bot_data.editorial.schedule(issue, editor, when)
     if result.outcome is ScheduleOutcome.SCHEDULED and context.chat_data is not None:
         context.chat_data.pop(AWAITING_TIME, None)
-    await message.chat.send_message(
-        editor_views.schedule_answer(t, result, context.settings.timezone)
-    )
+    await message.chat.send_message(views.schedule_answer(t, result, context.settings.timezone))
 
 
 async def _apply_correction(
@@ -248,4 +247,4 @@ async def _apply_correction(
     try:
         await editorial.apply_correction(issue_id, draft, _editor(update, t))
     except CorrectionRefused as exc:
-        await update.effective_chat.send_message(editor_views.refusal(t, exc))
+        await update.effective_chat.send_message(views.refusal(t, exc))

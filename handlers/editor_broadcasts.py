@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import editor_reports, editor_views, payloads
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.editorial import reports, views
+from bot.interface import payloads
+from bot.newsletter.i18n import Translator
+from bot.newsletter.telegram_html import escape
 from bot.storage import BroadcastStatus
-from bot.telegram_html import escape
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 
@@ -22,14 +23,14 @@ async def scheduled_command(update: Update, context: BotContext, t: Translator) 
     running = await broadcasts.with_status(BroadcastStatus.SENDING)
     for broadcast in running:
         progress = context.bot_data.delivery.progress(broadcast.id)
-        text, markup = editor_views.running_entry(t, broadcast, progress)
+        text, markup = views.running_entry(t, broadcast, progress)
         await chat.send_message(text, reply_markup=markup)
     planned = await broadcasts.with_status(BroadcastStatus.SCHEDULED)
     if not planned and not running:
         await chat.send_message(escape(t.gettext("No broadcast is scheduled.")))
     for broadcast in planned:
         if broadcast.scheduled_at is not None:
-            text, markup = editor_views.planned_entry(t, broadcast, context.settings.timezone)
+            text, markup = views.planned_entry(t, broadcast, context.settings.timezone)
             await chat.send_message(text, reply_markup=markup)
 
 
@@ -50,7 +51,7 @@ async def broadcast_button(update: Update, context: BotContext, t: Translator) -
         case payloads.Resume(broadcast_id):
             if await editorial.resume(broadcast_id):
                 await query.answer(t.gettext("Resuming: only what was not sent goes out."))
-                await query.edit_message_reply_markup(editor_reports.stop_button(t, broadcast_id))
+                await query.edit_message_reply_markup(reports.stop_button(t, broadcast_id))
             else:
                 text = t.gettext("This broadcast has nothing to resume.")
                 await query.answer(text, show_alert=True)

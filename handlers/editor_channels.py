@@ -8,11 +8,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 
-from bot import payloads, render
-from bot.content import LANGUAGES
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.telegram_html import escape
+from bot.interface import payloads
+from bot.newsletter import render
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LANGUAGE_NAMES, Translator
+from bot.newsletter.telegram_html import escape
 from handlers.common import answer_expired
 from handlers.guards import editors_only
 

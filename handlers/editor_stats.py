@@ -6,12 +6,12 @@ from typing import Final
 
 from telegram import Update
 
-from bot import render
-from bot.content import LANGUAGES
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.newsletter import render
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.newsletter.telegram_html import escape
 from bot.storage import DeliveryStatus
-from bot.telegram_html import escape
 from handlers.guards import editors_only
 
 CHAT_KINDS: Final = {

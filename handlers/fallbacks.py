@@ -10,9 +10,9 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot import render
 from bot.context import BotContext
-from bot.telegram_html import escape
+from bot.newsletter import render
+from bot.newsletter.telegram_html import escape
 from handlers.common import tell, translator
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.constants import ChatType
 
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.newsletter.i18n import Translator
 from handlers.common import may_manage_subscription, tell, translator
 
 log = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.constants import ChatType
 
-from bot import keyboards, payloads
 from bot.context import BotContext
-from bot.telegram_html import escape
+from bot.interface import keyboards, payloads
+from bot.newsletter.telegram_html import escape
 from handlers.common import chat_title, translator
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, Chat, InlineKeyboardMarkup, Update
 
-from bot import keyboards, payloads, render
 from bot.context import BotContext
-from bot.i18n import Translator
+from bot.interface import keyboards, payloads
+from bot.newsletter import render
+from bot.newsletter.i18n import Translator
+from bot.newsletter.telegram_html import escape
 from bot.storage import CommentaryView, Page, Topic
-from bot.telegram_html import escape
 from handlers.common import answer_expired, translator
 
 PAGE_SIZE = 5

@@ -1,7 +1,7 @@
 """Which handler gets which update: the one place handlers are registered, in order.
 
-Commands come from the table in `bot.commands`, each answered by the handler named here;
-buttons are routed by the type of their payload (`bot.payloads`), so a new payload kind
+Commands come from the table in `bot.interface.commands`, each answered by the handler named here;
+buttons are routed by the type of their payload (`bot.interface.payloads`), so a new payload kind
 is routed by adding its type to one tuple.
 """
 
@@ -14,9 +14,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler
 from telegram.ext import filters as f
 
-from bot import payloads
-from bot.commands import COMMANDS
 from bot.context import BotApplication, BotContext
+from bot.interface import payloads
+from bot.interface.commands import COMMANDS
 from handlers import (
     editor,
     editor_broadcasts,

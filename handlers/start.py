@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot import keyboards, payloads, render
-from bot.commands import help_lines
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES
+from bot.interface import keyboards, payloads
+from bot.interface.commands import help_lines
+from bot.newsletter import render
+from bot.newsletter.i18n import LANGUAGE_NAMES
+from bot.newsletter.telegram_html import escape
 from bot.storage import ChatStatus
-from bot.telegram_html import escape
 from handlers.common import translator
 from handlers.reading import open_archive
 from handlers.subscription import subscribe_command, subscribe_with_language

@@ -6,11 +6,11 @@ import logging
 
 from telegram import CallbackQuery, Chat, Update
 
-from bot import keyboards, menu, payloads
 from bot.context import BotContext
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.interface import keyboards, menu, payloads
+from bot.newsletter.i18n import LANGUAGE_NAMES, Translator
+from bot.newsletter.telegram_html import escape
 from bot.storage import ChatStatus, SubscribeOutcome
-from bot.telegram_html import escape
 from handlers.common import answer_expired, chat_title, translator
 from handlers.guards import admins_only, refused_non_admin
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.demo import BOT_USERNAME, DEMO_TOKEN
-from bot.i18n import Catalogs
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin import BotApiStandIn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.content import CommentaryDraft, CommentaryText, IssueDraft
+from bot.newsletter.content import CommentaryDraft, CommentaryText, IssueDraft
 
 
 def text(

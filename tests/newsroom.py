@@ -22,10 +22,10 @@ from telegram.request import BaseRequest
 
 from bot.app import build_application, running
 from bot.config import SendLimits, Settings
-from bot.content import LANGUAGES, IssueDraft
 from bot.context import BotApplication
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR, Scene
-from bot.importer import read_issue_files
+from bot.newsletter.content import LANGUAGES, IssueDraft
+from bot.newsletter.importer import read_issue_files
 from bot.storage import Broadcast, IssueInfo, RenderedMessage, Store
 from standin import BotApiStandIn, SentMessage
 

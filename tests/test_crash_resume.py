@@ -22,13 +22,13 @@ from telegram.ext import ExtBot
 from telegram.request import RequestData
 
 from bot.config import SendLimits
-from bot.content import LANGUAGES
 from bot.delivery.compose import render_issue
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import BroadcastRun
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR
-from bot.i18n import Catalogs
-from bot.importer import read_issue_files
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import Catalogs
+from bot.newsletter.importer import read_issue_files
 from bot.storage import (
     BroadcastKind,
     BroadcastStatus,

@@ -13,8 +13,8 @@ from pathlib import Path
 from telegram.request import HTTPXRequest
 
 from bot.config import SendLimits
-from bot.content import LANGUAGES
-from bot.i18n import LANGUAGE_NAMES
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LANGUAGE_NAMES
 from bot.storage import ChatStatus, DeliveryStatus
 from standin import BotApiStandIn, Fault, FloodLimits
 from tests.newsroom import (

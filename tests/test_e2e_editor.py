@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import SendLimits
 from bot.demo import BOT_USERNAME
-from bot.scheduling import job_name
+from bot.editorial.scheduling import job_name
 from bot.storage import BroadcastStatus, ChatStatus, DeliveryStatus, Store
 from standin import BotApiStandIn, Fault
 from tests.newsroom import (

@@ -11,8 +11,8 @@ import pytest
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, Scene
-from bot.importer import MAX_LENGTHS, read_issue_files
-from bot.keyboards import TITLE_LIMIT
+from bot.interface.keyboards import TITLE_LIMIT
+from bot.newsletter.importer import MAX_LENGTHS, read_issue_files
 from bot.storage import Store
 from standin import BotApiStandIn, SentMessage, utf16_len
 

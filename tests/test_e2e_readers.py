@@ -12,7 +12,7 @@ import pytest
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, Scene, import_sample_content
-from bot.i18n import Catalogs
+from bot.newsletter.i18n import Catalogs
 from bot.storage import ChatStatus, Store
 from standin import BotApiStandIn, FloodLimits, utf16_len
 

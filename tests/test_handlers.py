@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application, serving
-from bot.commands import COMMANDS, Audience
 from bot.config import Settings
 from bot.context import BotApplication
-from bot.i18n import Catalogs
+from bot.interface.commands import COMMANDS, Audience
+from bot.newsletter.i18n import Catalogs
 from bot.storage import ChatStatus, Store
 from standin.in_memory import RecordingRequest, Updates
 from tests.factories import issue

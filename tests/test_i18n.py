@@ -13,9 +13,9 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
-from bot.content import LANGUAGES
 from bot.errors import CatalogError
-from bot.i18n import LOCALES_DIR, Catalogs, guess_language
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LOCALES_DIR, Catalogs, guess_language
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = ("be", "ru")

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot
-from bot.content import KEY_PATTERN, LANGUAGES, IssueDraft
 from bot.errors import ContentError, ContentErrors
-from bot.importer import COMMENTARY_NAMES, parse_issue, read_issue_files
-from bot.telegram_html import MESSAGE_LIMIT, html_to_text, split_html, telegram_length
+from bot.newsletter.content import KEY_PATTERN, LANGUAGES, IssueDraft
+from bot.newsletter.importer import COMMENTARY_NAMES, parse_issue, read_issue_files
+from bot.newsletter.telegram_html import MESSAGE_LIMIT, html_to_text, split_html, telegram_length
 
 SAMPLES = Path(bot.__file__).parent / "sample_content"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.md"))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.links import is_web_link, to_uri
+from bot.newsletter.links import is_web_link, to_uri
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import payloads
-from bot.content import KEY_PATTERN
+from bot.interface import payloads
+from bot.newsletter.content import KEY_PATTERN
 from bot.storage.archive import MAX_SEARCH_ID
 
 LONGEST_KEY = "k" * 40

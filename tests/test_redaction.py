@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, import_sample_content
-from bot.logging_setup import LOG_FORMAT
-from bot.redaction import MASK, RedactingFormatter, Redactor, secret_parts
+from bot.operations.logging_setup import LOG_FORMAT
+from bot.operations.redaction import MASK, RedactingFormatter, Redactor, secret_parts
 from standin import BotApiStandIn
 from tests.bot_processes import ROOT, bot_env, bot_process, exit_status, read_log, stop
 
@@ -84,7 +84,7 @@ def test_a_traceback_cached_raw_by_another_formatter_is_masked_too(
 
 def test_an_uncaught_exception_is_logged_masked() -> None:
     script = (
-        "from bot.logging_setup import configure_logging\n"
+        "from bot.operations.logging_setup import configure_logging\n"
         f"configure_logging(20, [{SECRET_PART!r}])\n"
         f"raise RuntimeError('The token `{TOKEN}` was rejected by the server.')\n"
     )

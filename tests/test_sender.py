@@ -9,11 +9,11 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot.config import SendLimits
-from bot.content import LANGUAGES
 from bot.delivery.compose import render_issue
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import BroadcastRun
-from bot.i18n import Catalogs
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import Catalogs
 from bot.storage import BroadcastKind, DeliveryStatus, OutboxItem, Store
 from standin.in_memory import TOKEN, RecordingRequest
 from tests.factories import issue

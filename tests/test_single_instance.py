@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.content import LANGUAGES
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR
-from bot.i18n import Catalogs
-from bot.single_instance import DatabaseInUse, lock_path, single_instance
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import Catalogs
+from bot.operations.single_instance import DatabaseInUse, lock_path, single_instance
 from standin import BotApiStandIn
 from tests.bot_processes import ROOT, bot_env, bot_process, exit_status, read_log, stop
 from tests.test_crash_resume import check_chat, prepare

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.telegram_html import (
+from bot.newsletter.telegram_html import (
     escape,
     escape_attr,
     html_to_text,

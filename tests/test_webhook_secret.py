@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, import_sample_content
-from bot.webhook_guard import generate_webhook_secret
+from bot.operations.webhook_guard import generate_webhook_secret
 from standin import BotApiStandIn
 from standin.webhook import SECRET_HEADER
 from tests.bot_processes import bot_env, bot_process, free_port, stop

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.content import LANGUAGES, IssueDraft
-from bot.i18n import Catalogs
-from bot.render import commentary_messages
+from bot.newsletter.content import LANGUAGES, IssueDraft
+from bot.newsletter.i18n import Catalogs
+from bot.newsletter.render import commentary_messages
 from bot.storage import CommentaryView, RenderedMessage, Store
 
 

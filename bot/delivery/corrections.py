@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.content import IssueDraft
 from bot.delivery.compose import render_issue
 from bot.errors import CorrectionRefused
-from bot.i18n import N_, Catalogs
+from bot.newsletter.content import IssueDraft
+from bot.newsletter.i18n import N_, Catalogs
 from bot.storage import Broadcast, RenderedMessage, Store
 
 

@@ -18,7 +18,7 @@ from bot.config import SendLimits
 from bot.delivery.compose import render_issue
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.sender import BroadcastRun, Progress
-from bot.i18n import Catalogs
+from bot.newsletter.i18n import Catalogs
 from bot.storage import Broadcast, BroadcastStatus, DeliveryResult, Store
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from typing import Final
 
 import aiosqlite
 
-from bot.content import (
+from bot.errors import DuplicateKeyError, StorageError
+from bot.newsletter.content import (
     FALLBACK_ORDER,
     MAX_SEARCH_ID,
     CommentaryText,
@@ -19,7 +20,6 @@ from bot.content import (
     StoredCommentary,
     StoredContent,
 )
-from bot.errors import DuplicateKeyError, StorageError
 from bot.storage.database import Database, utcnow
 from bot.storage.publication import index_issue, publish_issue
 from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topic

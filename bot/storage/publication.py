@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from bot.telegram_html import html_to_text
+from bot.newsletter.telegram_html import html_to_text
 
 
 async def publish_issue(conn: aiosqlite.Connection, issue_id: int, now: str) -> bool:

@@ -1,7 +1,7 @@
 """Plain values the store returns; none of them knows about Telegram.
 
 What readers read (issues, commentaries, topics, pages) is the newsletter's model, in
-`bot.content`; the records of subscriptions and broadcasts are the store's own.
+`bot.newsletter.content`; the records of subscriptions and broadcasts are the store's own.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.content import CommentaryView, IssueInfo, IssueView, Page, Topic
+from bot.newsletter.content import CommentaryView, IssueInfo, IssueView, Page, Topic
 
 __all__ = ["CommentaryView", "IssueInfo", "IssueView", "Page", "Topic"]
 

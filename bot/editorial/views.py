@@ -11,20 +11,20 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import payloads
 from bot.config import WeeklySlot
-from bot.content import LANGUAGES
 from bot.delivery.corrections import CorrectionPlan
 from bot.delivery.sender import Progress
-from bot.editor_reports import audience_text
-from bot.editorial import Scheduled, ScheduleOutcome, Upload, UploadOutcome
+from bot.editorial.reports import audience_text
+from bot.editorial.scheduling import next_slot
+from bot.editorial.workflow import Scheduled, ScheduleOutcome, Upload, UploadOutcome
 from bot.errors import CorrectionRefused
-from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.payloads import IssueAction
-from bot.render import bold
-from bot.scheduling import next_slot
+from bot.interface import payloads
+from bot.interface.payloads import IssueAction
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LANGUAGE_NAMES, Translator
+from bot.newsletter.render import bold
+from bot.newsletter.telegram_html import MESSAGE_LIMIT, escape, truncate_html
 from bot.storage import Broadcast, IssueInfo
-from bot.telegram_html import MESSAGE_LIMIT, escape, truncate_html
 
 View = tuple[str, InlineKeyboardMarkup | None]
 """A message's HTML text and its keyboard."""

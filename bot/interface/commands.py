@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from bot.i18n import N_, Translator
+from bot.newsletter.i18n import N_, Translator
 
 
 class Audience(StrEnum):

@@ -21,7 +21,8 @@ from typing import Final
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.content import (
+from bot.errors import ContentError, ContentErrors
+from bot.newsletter.content import (
     KEY_PATTERN,
     LANGUAGES,
     CommentaryDraft,
@@ -29,9 +30,8 @@ from bot.content import (
     IssueDraft,
     StoredContent,
 )
-from bot.errors import ContentError, ContentErrors
-from bot.links import is_web_link
-from bot.telegram_html import markdown_to_html
+from bot.newsletter.links import is_web_link
+from bot.newsletter.telegram_html import markdown_to_html
 
 FRONT_MATTER_NAMES: Final = ("week-start", "week-end", "language")
 """Names the front matter must give, each exactly once."""

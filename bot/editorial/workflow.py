@@ -26,15 +26,16 @@ from typing import Any, Final
 from telegram.error import TelegramError
 from telegram.ext import CallbackContext, ExtBot, JobQueue
 
-from bot import scheduling
 from bot.config import Settings
-from bot.content import IssueDraft
 from bot.delivery.corrections import CorrectionPlan, plan_correction
 from bot.delivery.service import DeliveryService
-from bot.editor_reports import editor_translator, stop_button
+from bot.editorial import scheduling
+from bot.editorial.reports import editor_translator, stop_button
 from bot.errors import ContentErrors, CorrectionRefused
-from bot.i18n import Catalogs, Translator
-from bot.importer import parse_issue, parse_upload
+from bot.newsletter.content import IssueDraft
+from bot.newsletter.i18n import Catalogs, Translator
+from bot.newsletter.importer import parse_issue, parse_upload
+from bot.newsletter.telegram_html import escape
 from bot.storage import (
     AlreadyDeliveredError,
     Broadcast,
@@ -44,7 +45,6 @@ from bot.storage import (
     StorageError,
     Store,
 )
-from bot.telegram_html import escape
 
 log = logging.getLogger(__name__)
 

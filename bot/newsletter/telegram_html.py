@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from telegram.constants import MessageLimit
 
-from bot.links import to_uri
+from bot.newsletter.links import to_uri
 
 MESSAGE_LIMIT: Final = MessageLimit.MAX_TEXT_LENGTH
 """Longest text of one message, in UTF-16 code units after entity parsing."""

@@ -10,13 +10,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot import payloads
-from bot.content import LANGUAGES
 from bot.delivery.sender import BLOCKED, Progress
-from bot.i18n import LANGUAGE_NAMES, Catalogs, Translator
-from bot.render import bold
+from bot.interface import payloads
+from bot.newsletter.content import LANGUAGES
+from bot.newsletter.i18n import LANGUAGE_NAMES, Catalogs, Translator
+from bot.newsletter.render import bold
+from bot.newsletter.telegram_html import escape
 from bot.storage import Broadcast, BroadcastKind, BroadcastStatus, DeliveryStatus, Store
-from bot.telegram_html import escape
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Final
 
 from telegram.constants import InlineKeyboardButtonLimit
 
-from bot.content import KEY_PATTERN, LANGUAGES, MAX_SEARCH_ID
+from bot.newsletter.content import KEY_PATTERN, LANGUAGES, MAX_SEARCH_ID
 
 MAX_BYTES: Final = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA
 MAX_PAGE: Final = 100_000

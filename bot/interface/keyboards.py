@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import payloads
-from bot.content import LANGUAGES, CommentaryView, Page, Topic
-from bot.i18n import LANGUAGE_NAMES, Translator
+from bot.interface import payloads
+from bot.newsletter.content import LANGUAGES, CommentaryView, Page, Topic
+from bot.newsletter.i18n import LANGUAGE_NAMES, Translator
 
 TITLE_LIMIT = 48
 """Longest button label before it is cut with an ellipsis."""

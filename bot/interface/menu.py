@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
-from bot.commands import Audience, commands_for
-from bot.i18n import Catalogs, Translator
+from bot.interface.commands import Audience, commands_for
+from bot.newsletter.i18n import Catalogs, Translator
 from bot.storage import Store
 
 log = logging.getLogger(__name__)

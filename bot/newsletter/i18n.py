@@ -21,10 +21,10 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
-from bot.content import LANGUAGES
 from bot.errors import CatalogError
+from bot.newsletter.content import LANGUAGES
 
-LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR: Final = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN: Final = "messages"
 
 LANGUAGE_NAMES: Final[Mapping[str, str]] = {

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
-from bot.redaction import RedactingFormatter, Redactor
+from bot.operations.redaction import RedactingFormatter, Redactor
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _log = logging.getLogger("bot")

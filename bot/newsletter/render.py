@@ -12,9 +12,9 @@ from typing import Final
 
 from telegram.constants import InlineKeyboardMarkupLimit
 
-from bot.content import CommentaryView, IssueView, Page, Topic
-from bot.i18n import LANGUAGE_NAMES, Translator
-from bot.telegram_html import (
+from bot.newsletter.content import CommentaryView, IssueView, Page, Topic
+from bot.newsletter.i18n import LANGUAGE_NAMES, Translator
+from bot.newsletter.telegram_html import (
     MESSAGE_LIMIT,
     escape,
     link_html,

@@ -1,0 +1,1 @@
+"""The life of a broadcast for the editors: workflow, schedules, reports and views."""

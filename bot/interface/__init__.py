@@ -1,0 +1,1 @@
+"""What Telegram shows: commands and menus, buttons and their payloads, keyboards."""

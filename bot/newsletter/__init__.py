@@ -1,0 +1,1 @@
+"""The newsletter itself, without Telegram or SQL: its model, its files, its text."""

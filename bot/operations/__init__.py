@@ -1,0 +1,1 @@
+"""Running the process safely: logging, redaction, one process per database, webhook."""
