@@ -95,7 +95,7 @@ async def post_init(application: BotApplication) -> None:
 
 async def prune_searches(context: BotContext) -> None:
     """Forget stored searches older than a week; their buttons then answer 'expired'."""
-    removed = await context.store.archive.forget_searches(older_than=timedelta(days=7))
+    removed = await context.store.searches.forget(older_than=timedelta(days=7))
     if removed:
         log.info("Forgot %d stored searches", removed)
 

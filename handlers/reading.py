@@ -118,7 +118,7 @@ async def run_search(chat: Chat, context: BotContext, t: Translator, query: str)
             escape(t.gettext("Nothing found for “{query}”.").format(query=render.quote(query)))
         )
         return
-    search_id = await archive.remember_search(chat.id, query, t.language)
+    search_id = await context.store.searches.remember(chat.id, query, t.language)
     await chat.send_message(
         render.page_message(_search_title(t, query), page, t),
         reply_markup=keyboards.page(page, lambda n: payloads.SearchPage(search_id, n)),
@@ -160,7 +160,7 @@ async def reading_button(update: Update, context: BotContext) -> None:
             markup = keyboards.page(page, lambda n: payloads.ArchivePage(topic_key, n))
             await _show_page(query, topic.name, page, markup, t)
         case payloads.SearchPage(search_id, number):
-            stored = await archive.recalled_search(search_id, chat.id)
+            stored = await context.store.searches.recall(search_id, chat.id)
             if stored is None:
                 await answer_expired(query, t)
                 return

@@ -7,8 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.interface import payloads
-from bot.newsletter.content import KEY_PATTERN
-from bot.storage.archive import MAX_SEARCH_ID
+from bot.newsletter.content import KEY_PATTERN, MAX_SEARCH_ID
 
 LONGEST_KEY = "k" * 40
 

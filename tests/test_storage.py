@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.newsletter.content import MAX_SEARCH_ID
 from bot.storage import ChatStatus, DuplicateKeyError, SchemaTooNewError, Store, SubscribeOutcome
-from bot.storage.archive import MAX_SEARCH_ID
 from bot.storage.migrations import MIGRATIONS
 from tests.factories import issue
 
@@ -146,18 +146,18 @@ async def test_search_matches_prefixes_in_the_readers_language(store: Store) -> 
     assert (await store.archive.search("!!!", "en", page=0, per_page=5)).total == 0
     # The language column filters; it is never matched by the reader's own words.
     assert (await store.archive.search("be", "be", page=0, per_page=5)).total == 0
-    search_id = await store.archive.remember_search(10, "energy", "en")
-    assert await store.archive.recalled_search(search_id, 10) == ("energy", "en")
-    assert await store.archive.recalled_search(search_id + 1, 10) is None
+    search_id = await store.searches.remember(10, "energy", "en")
+    assert await store.searches.recall(search_id, 10) == ("energy", "en")
+    assert await store.searches.recall(search_id + 1, 10) is None
 
 
 async def test_stored_searches_belong_to_their_chat_under_unguessable_ids(store: Store) -> None:
-    archive = store.archive
-    ids = [await archive.remember_search(10, f"energy {n}", "en") for n in range(20)]
-    theirs = await archive.remember_search(-20, "border", "ru")
-    assert await archive.recalled_search(theirs, -20) == ("border", "ru")
-    assert await archive.recalled_search(theirs, 10) is None
-    assert await archive.recalled_search(ids[0], -20) is None
+    searches = store.searches
+    ids = [await searches.remember(10, f"energy {n}", "en") for n in range(20)]
+    theirs = await searches.remember(-20, "border", "ru")
+    assert await searches.recall(theirs, -20) == ("border", "ru")
+    assert await searches.recall(theirs, 10) is None
+    assert await searches.recall(ids[0], -20) is None
     # Neither a neighbour of one's own ids nor their order tells anything about others'.
     assert len(set(ids)) == len(ids) and sorted(ids) != ids
     assert all(0 < i <= MAX_SEARCH_ID for i in ids)
@@ -176,9 +176,9 @@ async def test_migration_drops_the_searches_stored_without_a_chat(tmp_path: Path
         )
     async with await Store.open(path) as store:
         assert await store.db.scalar("SELECT count(*) FROM search_queries") == 0
-        assert await store.archive.recalled_search(1, 10) is None
-        search_id = await store.archive.remember_search(10, "energy", "en")
-        assert await store.archive.recalled_search(search_id, 10) == ("energy", "en")
+        assert await store.searches.recall(1, 10) is None
+        search_id = await store.searches.remember(10, "energy", "en")
+        assert await store.searches.recall(search_id, 10) == ("energy", "en")
 
 
 async def test_subscription_lifecycle_keeps_preferences(store: Store) -> None:

@@ -30,6 +30,7 @@ from bot.storage.records import (
     SubscribeOutcome,
     Topic,
 )
+from bot.storage.searches import SavedSearches
 from bot.storage.subscriptions import Subscriptions
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "OutboxItem",
     "Page",
     "RenderedMessage",
+    "SavedSearches",
     "SchemaTooNewError",
     "StorageError",
     "Store",
@@ -68,6 +70,7 @@ class Store:
         self.archive = Archive(db)
         self.subscriptions = Subscriptions(db)
         self.broadcasts = Broadcasts(db)
+        self.searches = SavedSearches(db)
 
     @classmethod
     async def open(cls, path: Path) -> Self:

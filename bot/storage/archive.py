@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-import secrets
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Final
 
 import aiosqlite
 
-from bot.errors import DuplicateKeyError, StorageError
+from bot.errors import DuplicateKeyError
 from bot.newsletter.content import (
     FALLBACK_ORDER,
-    MAX_SEARCH_ID,
     CommentaryText,
     IssueDraft,
     StoredCommentary,
@@ -26,7 +24,6 @@ from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topi
 
 _WORD: Final = re.compile(r"\w+", re.UNICODE)
 _SEARCHED_COLUMNS: Final = "title kicker author lead body"
-_SEARCH_ID_ATTEMPTS: Final = 5
 
 
 # Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
@@ -416,34 +413,3 @@ class Archive:
         )
         by_id = {row["id"]: _view(row, language) for row in rows}
         return [by_id[i] for i in ordered if i in by_id]
-
-    async def remember_search(self, chat_id: int, query: str, language: str) -> int:
-        """Store a chat's search under a random id, so its pages outlive a restart."""
-        for _ in range(_SEARCH_ID_ATTEMPTS):
-            search_id = secrets.randbelow(MAX_SEARCH_ID) + 1
-            try:
-                async with self._db.transaction() as conn:
-                    await conn.execute(
-                        "INSERT INTO search_queries (id, chat_id, query, language, created_at) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (search_id, chat_id, query, language, utcnow()),
-                    )
-            except aiosqlite.IntegrityError:
-                continue  # the id is taken: draw another
-            return search_id
-        raise StorageError(f"no free search id after {_SEARCH_ID_ATTEMPTS} attempts")
-
-    async def forget_searches(self, *, older_than: timedelta) -> int:
-        """Delete stored searches older than the given age; return how many went."""
-        cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
-        async with self._db.transaction() as conn:
-            cur = await conn.execute("DELETE FROM search_queries WHERE created_at < ?", (cutoff,))
-            return cur.rowcount
-
-    async def recalled_search(self, search_id: int, chat_id: int) -> tuple[str, str] | None:
-        """Return the query and language of a chat's stored search, or None."""
-        row = await self._db.fetchone(
-            "SELECT query, language FROM search_queries WHERE id = ? AND chat_id = ?",
-            (search_id, chat_id),
-        )
-        return None if row is None else (row["query"], row["language"])
