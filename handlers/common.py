@@ -6,7 +6,7 @@ from telegram import CallbackQuery, Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.context import BotContext
-from bot.newsletter.i18n import Translator, guess_language
+from bot.newsletter.i18n import Translator, reply_language
 from bot.newsletter.telegram_html import escape
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR})
@@ -14,14 +14,10 @@ ADMIN_STATUSES = frozenset({ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRAT
 
 async def chat_language(update: Update, context: BotContext) -> str:
     """Return the language of the chat, or a guess from the user's Telegram settings."""
-    chat = update.effective_chat
-    if chat is not None:
-        language = await context.store.subscriptions.language(chat.id)
-        if language is not None:
-            return language
-    user = update.effective_user
-    return guess_language(
-        user.language_code if user is not None else None, context.settings.default_language
+    chat, user = update.effective_chat, update.effective_user
+    chosen = None if chat is None else await context.store.subscriptions.language(chat.id)
+    return reply_language(
+        chosen, user.language_code if user else None, context.settings.default_language
     )
 
 

@@ -13,7 +13,7 @@ from telegram.ext import ExtBot
 from bot.delivery.sender import BLOCKED, Progress
 from bot.interface import payloads
 from bot.newsletter.content import LANGUAGES
-from bot.newsletter.i18n import LANGUAGE_NAMES, Catalogs, Translator
+from bot.newsletter.i18n import LANGUAGE_NAMES, Catalogs, Translator, reply_language
 from bot.newsletter.render import bold
 from bot.newsletter.telegram_html import escape
 from bot.storage import Broadcast, BroadcastKind, BroadcastStatus, DeliveryStatus, Store
@@ -25,7 +25,7 @@ def editor_translator(
     catalogs: Catalogs, default_language: str, broadcast: Broadcast
 ) -> Translator:
     """Return the translator of the editor who planned a broadcast."""
-    return catalogs[broadcast.editor_language or default_language]
+    return catalogs[reply_language(broadcast.editor_language, None, default_language)]
 
 
 def _week(t: Translator, broadcast: Broadcast) -> str:

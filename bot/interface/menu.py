@@ -9,7 +9,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot.interface.commands import Audience, commands_for
-from bot.newsletter.i18n import Catalogs, Translator
+from bot.newsletter.i18n import Catalogs, Translator, reply_language
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ async def set_editor_menus(
 ) -> None:
     """Give each editor's private chat the reader menu plus the editor commands."""
     for editor_id in editor_ids:
-        t = catalogs[await store.subscriptions.language(editor_id) or default]
+        t = catalogs[reply_language(await store.subscriptions.language(editor_id), None, default)]
         try:
             await bot.set_my_commands(editor_commands(t), scope=BotCommandScopeChat(editor_id))
         except TelegramError as exc:

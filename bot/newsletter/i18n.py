@@ -49,6 +49,15 @@ def guess_language(language_code: str | None, default: str) -> str:
     return default
 
 
+def reply_language(chosen: str | None, language_code: str | None, default: str) -> str:
+    """Pick the language to answer in: the one the chat chose, else the user's, else default.
+
+    The one rule for readers and editors alike; progress reports, which have no user at
+    hand, pass the language the editor's dialog used as `chosen`.
+    """
+    return chosen if chosen in LANGUAGES else guess_language(language_code, default)
+
+
 def compile_catalog(po_path: Path, language: str) -> Translations:
     """Compile one `.po` file in memory and return it as Babel translations."""
     try:
