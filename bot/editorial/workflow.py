@@ -130,7 +130,36 @@ class Editorial:
 
     async def receive_upload(self, name: str, content: bytes) -> Upload:
         """Validate an uploaded issue file; store it, or prepare a correction of a sent issue."""
-        return await receive_upload(self._store, self._catalogs, name, content)
+        archive = self._store.archive
+        try:
+            text = content.decode("utf-8-sig")
+            draft = parse_issue(text, name)
+            # The same checks as a batch import, against the languages already stored.
+            draft = parse_upload(text, name, await archive.stored_content(draft))
+        except UnicodeDecodeError:
+            return Upload(UploadOutcome.NOT_UTF8)
+        except ContentErrors as errors:
+            return Upload(UploadOutcome.INVALID, errors=tuple(str(e) for e in errors.errors))
+        existing = await archive.issue_by_week(draft.week_start)
+        if existing is not None and await self.delivery_of(existing.id) is not None:
+            return await self._correction(existing, draft)
+        try:
+            await archive.save_issues([draft])
+        except StorageError as exc:
+            return Upload(UploadOutcome.INVALID, errors=(str(exc),))
+        return Upload(UploadOutcome.STORED, draft, await archive.issue_by_week(draft.week_start))
+
+    async def _correction(self, issue: IssueInfo, draft: IssueDraft) -> Upload:
+        if await self.sending(issue.id):
+            # Messages not sent yet would go out with the old text and never be edited.
+            return Upload(UploadOutcome.STILL_SENDING, draft, issue)
+        try:
+            plan = await self.plan_correction(issue.id, draft)
+        except CorrectionRefused as exc:
+            return Upload(UploadOutcome.REFUSED, draft, issue, refusal=exc)
+        if not plan.changed:
+            return Upload(UploadOutcome.UNCHANGED, draft, issue)
+        return Upload(UploadOutcome.CORRECTION, draft, issue, plan=plan)
 
     async def available(self, issue_id: int) -> IssueInfo | None:
         """Return an issue that may still be sent or scheduled, or None."""
@@ -347,41 +376,3 @@ class Upload:
     errors: tuple[str, ...] = ()
     plan: CorrectionPlan | None = None
     refusal: CorrectionRefused | None = None
-
-
-async def receive_upload(store: Store, catalogs: Catalogs, name: str, content: bytes) -> Upload:
-    """Validate an uploaded issue file; store it, or prepare a correction of a sent issue."""
-    archive = store.archive
-    try:
-        text = content.decode("utf-8-sig")
-        draft = parse_issue(text, name)
-        # The same checks as a batch import, against the languages already stored.
-        draft = parse_upload(text, name, await archive.stored_content(draft))
-    except UnicodeDecodeError:
-        return Upload(UploadOutcome.NOT_UTF8)
-    except ContentErrors as errors:
-        return Upload(UploadOutcome.INVALID, errors=tuple(str(e) for e in errors.errors))
-    existing = await archive.issue_by_week(draft.week_start)
-    if existing is not None and await store.broadcasts.last_delivery(existing.id) is not None:
-        return await _correction(store, catalogs, existing, draft)
-    try:
-        await archive.save_issues([draft])
-    except StorageError as exc:
-        return Upload(UploadOutcome.INVALID, errors=(str(exc),))
-    return Upload(UploadOutcome.STORED, draft, await archive.issue_by_week(draft.week_start))
-
-
-async def _correction(
-    store: Store, catalogs: Catalogs, issue: IssueInfo, draft: IssueDraft
-) -> Upload:
-    running = await store.broadcasts.with_status(BroadcastStatus.SENDING)
-    if any(broadcast.issue.id == issue.id for broadcast in running):
-        # Messages not sent yet would go out with the old text and never be edited.
-        return Upload(UploadOutcome.STILL_SENDING, draft, issue)
-    try:
-        plan = await plan_correction(store, catalogs, issue.id, draft)
-    except CorrectionRefused as exc:
-        return Upload(UploadOutcome.REFUSED, draft, issue, refusal=exc)
-    if not plan.changed:
-        return Upload(UploadOutcome.UNCHANGED, draft, issue)
-    return Upload(UploadOutcome.CORRECTION, draft, issue, plan=plan)
