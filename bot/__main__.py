@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, load_settings, url_password
 from bot.errors import ConfigError, ContentErrors, StorageError
 from bot.newsletter.importer import read_issue_files
 from bot.operations.logging_setup import configure_logging
@@ -117,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = dataclasses.replace(settings, webhook_secret=generate_webhook_secret())
     configure_logging(
         settings.log_level,
-        secrets=[*secret_parts(settings.token), settings.webhook_secret],
+        secrets=[
+            *secret_parts(settings.token),
+            settings.webhook_secret,
+            *url_password(settings.postgres_url),
+        ],
     )
     if random_secret:
         log.info("WEBHOOK_SECRET is not set: using a random secret for this run")

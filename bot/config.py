@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -110,6 +110,10 @@ class Settings:
     token: str | None
     api_url: str = DEFAULT_API_URL
     database_path: Path = Path("data/bot.sqlite3")
+    postgres_url: str | None = None
+    """A PostgreSQL URL from DATABASE_URL; None means the SQLite file `database_path`."""
+    database_pool_size: int = 10
+    """Connections the PostgreSQL pool keeps open at most."""
     editor_ids: frozenset[int] = field(default_factory=frozenset)
     default_language: str = "en"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
@@ -121,6 +125,11 @@ class Settings:
     send_concurrency: int = 16
     weekly_slot: WeeklySlot | None = None
     log_level: int = logging.INFO
+
+    @property
+    def database(self) -> Path | str:
+        """Return what `Store.open` takes: the SQLite file, or the PostgreSQL URL."""
+        return self.postgres_url or self.database_path
 
     @property
     def base_url(self) -> str:
@@ -138,15 +147,65 @@ class Settings:
         return f"{self.api_url}/file/bot"
 
 
-def parse_database_url(url: str) -> Path:
-    """Return the SQLite file named by a `sqlite:///relative` or `sqlite:////absolute` URL."""
+_POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
+_SESSION_ATTRS: Final = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
+
+
+def parse_database_url(url: str) -> Path | str:
+    """Return the SQLite file of a `sqlite:///relative` or `sqlite:////absolute` URL, or a
+    PostgreSQL URL (`postgresql://user:password@host:port/dbname`, libpq's multi-host
+    form `host1:5432,host2:5432` and `?target_session_attrs=read-write` included) as given.
+    """
+    scheme = url.partition("://")[0].lower()
+    if scheme in _POSTGRES_SCHEMES:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        if not parts.netloc.rpartition("@")[2] and "host" not in query:
+            raise ValueError("DATABASE_URL names PostgreSQL but no host (postgresql://host/db)")
+        for attrs in query.get("target_session_attrs", []):
+            if attrs not in _SESSION_ATTRS:
+                raise ValueError(
+                    f"DATABASE_URL has target_session_attrs={attrs!r}; "
+                    f"expected one of {', '.join(_SESSION_ATTRS)}"
+                )
+        return url
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
         raise ValueError(
-            f"DATABASE_URL must look like sqlite:///data/bot.sqlite3 (got {url!r}); "
-            "only SQLite is supported"
+            "DATABASE_URL must look like sqlite:///data/bot.sqlite3 or "
+            f"postgresql://user:password@host:5432/dbname (got {mask_url_password(url)!r})"
         )
     return Path(url[len(prefix) :])
+
+
+def url_password(url: str | None) -> list[str]:
+    """Return the passwords a database URL holds (in its user part or its query), if any."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    found = [unquote(userinfo.partition(":")[2])] if ":" in userinfo else []
+    found += parse_qs(parts.query).get("password", [])
+    return [password for password in found if password]
+
+
+def mask_url_password(url: str) -> str:
+    """Return a database URL fit to show: its passwords replaced by ***."""
+    for password in url_password(url):
+        url = url.replace(quote(password, safe=""), "***").replace(password, "***")
+    return url
+
+
+def _database(env: Mapping[str, str], problems: list[str]) -> tuple[Path, str | None]:
+    """Return the SQLite file and the PostgreSQL URL (None for SQLite) DATABASE_URL names."""
+    try:
+        database = parse_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL).strip())
+    except ValueError as exc:
+        problems.append(str(exc))
+        return Path("data/bot.sqlite3"), None
+    if isinstance(database, Path):
+        return database, None
+    return Path("data/bot.sqlite3"), database
 
 
 def _is_webhook_url(url: str) -> bool:
@@ -203,11 +262,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             f"TELEGRAM_API_URL must be an http(s) URL of the Bot API server root (got {api_url!r})"
         )
 
-    database_path = Path("data/bot.sqlite3")
-    try:
-        database_path = parse_database_url(env.get("DATABASE_URL", DEFAULT_DATABASE_URL).strip())
-    except ValueError as exc:
-        problems.append(str(exc))
+    database_path, postgres_url = _database(env, problems)
+    pool_size = int(_positive_number(env, "DATABASE_POOL_SIZE", 10, problems))
 
     editor_ids = _editor_ids(env.get("EDITOR_IDS", ""), problems)
 
@@ -262,6 +318,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         token=token,
         api_url=api_url,
         database_path=database_path,
+        postgres_url=postgres_url,
+        database_pool_size=pool_size,
         editor_ids=frozenset(editor_ids),
         default_language=default_language,
         timezone=timezone,

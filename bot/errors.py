@@ -88,3 +88,7 @@ class SchemaTooNewError(StorageError):
 
 class DuplicateKeyError(StorageError):
     """Raised when an import reuses a commentary key that belongs to another week."""
+
+
+class ConstraintError(StorageError):
+    """Raised when a statement breaks a constraint (a unique key, a foreign key), on any engine."""

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-import aiosqlite
 from telegram.request import BaseRequest
 
 from bot.app import build_application, running
@@ -27,6 +26,7 @@ from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR, Scene
 from bot.newsletter.content import LANGUAGES, IssueDraft
 from bot.newsletter.importer import read_issue_files
 from bot.storage import Broadcast, IssueInfo, RenderedMessage, Store
+from bot.storage.database import Row
 from standin import BotApiStandIn, SentMessage
 
 EDITOR: Final = 7001
@@ -227,7 +227,7 @@ class Desk:
         """Return the HTML of every message the bot sent to a chat, in order."""
         return [m.html for m in self.standin.messages(chat_id)]
 
-    async def outbox(self, broadcast_id: int) -> list[aiosqlite.Row]:
+    async def outbox(self, broadcast_id: int) -> list[Row]:
         """Return a broadcast's outbox rows in id order."""
         return await self.store.db.fetchall(
             "SELECT chat_id, language, seq, status, attempts, error, message_id, target_id "

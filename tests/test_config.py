@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SendLimits, load_settings
+from bot.config import SendLimits, load_settings, mask_url_password, url_password
 from bot.errors import ConfigError
 
 
@@ -47,7 +47,7 @@ def test_every_problem_is_reported_at_once() -> None:
             {
                 "TELEGRAM_BOT_TOKEN": "nope",
                 "TELEGRAM_API_URL": "ftp://x",
-                "DATABASE_URL": "postgres://db",
+                "DATABASE_URL": "mysql://db",
                 "EDITOR_IDS": "1,abc",
                 "DEFAULT_LANGUAGE": "de",
                 "TIMEZONE": "Mars/Olympus",
@@ -121,3 +121,34 @@ def test_a_webhook_secret_outside_telegrams_alphabet_or_length_is_refused(secret
     (problem,) = caught.value.problems
     assert problem.startswith("WEBHOOK_SECRET")
     assert secret not in problem
+
+
+def test_database_url_names_postgresql_with_its_failover_hosts() -> None:
+    url = (
+        "postgresql://bot:s3cr%2Ft@db1.internal:5432,db2.internal:5432/newsletter"
+        "?target_session_attrs=read-write"
+    )
+    settings = load_settings({"DATABASE_URL": url, "DATABASE_POOL_SIZE": "4"})
+    assert settings.postgres_url == url
+    assert settings.database == url
+    assert settings.database_pool_size == 4
+    assert url_password(url) == ["s3cr/t"]
+    assert "s3cr" not in mask_url_password(url)
+    assert load_settings({"DATABASE_URL": "postgres://db/x"}).database == "postgres://db/x"
+    assert load_settings({}).database == Path("data/bot.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://u:hunter2@db/x", "sqlite:///"),
+        ("postgresql:///x", "no host"),
+        ("postgresql://db/x?target_session_attrs=sometimes", "target_session_attrs"),
+    ],
+)
+def test_other_database_urls_are_configuration_errors(url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATABASE_URL": url})
+    (problem,) = caught.value.problems
+    assert problem.startswith("DATABASE_URL") and says in problem
+    assert "hunter2" not in problem

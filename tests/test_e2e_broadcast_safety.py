@@ -15,6 +15,7 @@ import pytest
 from bot.config import SendLimits
 from bot.delivery import sender
 from bot.storage import BroadcastStatus, DeliveryStatus
+from bot.storage.sqlite import SqliteDatabase
 from standin import BotApiStandIn
 from tests.newsroom import (
     NEWEST_LABEL,
@@ -37,6 +38,7 @@ async def test_a_database_that_refuses_writes_halts_the_broadcast_with_a_report(
         broadcast = await desk.send_newest()
         await standin.wait_for(lambda: standin.stats.messages_sent >= 30, timeout=10)
         # From now on SQLite refuses every write, as with a full disk or a read-only mount.
+        assert isinstance(desk.store.db, SqliteDatabase)
         await desk.store.db._conn.execute("PRAGMA query_only = ON")
         progress = desk.progress_message(broadcast)
         await standin.wait_for(lambda: progress.text.startswith("Halted"), timeout=15)

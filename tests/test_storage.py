@@ -10,7 +10,8 @@ import pytest
 
 from bot.newsletter.content import MAX_SEARCH_ID
 from bot.storage import ChatStatus, DuplicateKeyError, SchemaTooNewError, Store, SubscribeOutcome
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.dialect import SQLITE
+from bot.storage.migrations import MIGRATIONS, migration_script
 from tests.factories import issue
 
 WEEK1 = date(2026, 9, 7)
@@ -167,9 +168,8 @@ async def test_stored_searches_belong_to_their_chat_under_unguessable_ids(store:
 async def test_migration_drops_the_searches_stored_without_a_chat(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with sqlite3.connect(path) as conn:
-        conn.executescript(
-            f"BEGIN; {MIGRATIONS[0]}; {MIGRATIONS[1]}; {MIGRATIONS[2]}; PRAGMA user_version = 3;"
-        )
+        steps = "\n".join(migration_script(step, SQLITE) for step in MIGRATIONS[:3])
+        conn.executescript(f"BEGIN; {steps} PRAGMA user_version = 3;")
         conn.execute(
             "INSERT INTO search_queries (query, language, created_at) VALUES (?, ?, ?)",
             ("energy", "en", "2026-09-28T10:00:00+00:00"),

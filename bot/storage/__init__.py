@@ -1,4 +1,5 @@
-"""Storage on one SQLite file: plain dataclasses in and out, no Telegram types.
+"""Storage on one SQLite file or a PostgreSQL database: plain dataclasses in and out, no
+Telegram types.
 
 Its errors derive from `StorageError`, in the tree of `bot.errors`.
 """
@@ -9,7 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from bot.errors import DuplicateKeyError, SchemaTooNewError, StorageError
+from bot.errors import ConstraintError, DuplicateKeyError, SchemaTooNewError, StorageError
 from bot.storage.archive import Archive
 from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database
@@ -43,6 +44,7 @@ __all__ = [
     "Chat",
     "ChatStatus",
     "CommentaryView",
+    "ConstraintError",
     "Database",
     "DeliveryResult",
     "DeliveryStatus",
@@ -73,9 +75,9 @@ class Store:
         self.searches = SavedSearches(db)
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        """Open the database file, applying migrations."""
-        return cls(await Database.open(path))
+    async def open(cls, target: Path | str, *, pool_size: int = 10) -> Self:
+        """Open a SQLite file (a path) or a PostgreSQL database (a URL), applying migrations."""
+        return cls(await Database.open(target, pool_size=pool_size))
 
     async def close(self) -> None:
         """Close the database."""

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Final
-
-import aiosqlite
 
 from bot.errors import DuplicateKeyError
 from bot.newsletter.content import (
@@ -18,13 +15,9 @@ from bot.newsletter.content import (
     StoredCommentary,
     StoredContent,
 )
-from bot.storage.database import Database, utcnow
+from bot.storage.database import Connection, Database, Row, utcnow
 from bot.storage.publication import index_issue, publish_issue
 from bot.storage.records import CommentaryView, IssueInfo, IssueView, Page, Topic
-
-_WORD: Final = re.compile(r"\w+", re.UNICODE)
-_SEARCHED_COLUMNS: Final = "title kicker author lead body"
-
 
 # Ranks the versions of one commentary for a reader: ?1 is the first choice, ?2 and ?3 next.
 # A commentary's topic is named as its own issue names it while that issue is a draft
@@ -51,16 +44,7 @@ _VIEW_SELECT: Final = f"""
 """
 
 
-def fts_query(text: str, language: str) -> str | None:
-    """Turn a reader's words into an FTS5 query: all of them, as prefixes, in one language."""
-    words = _WORD.findall(text.lower())
-    if not words:
-        return None
-    terms = " ".join(f'"{word}"*' for word in words[:12])
-    return f"language:{language} AND {{{_SEARCHED_COLUMNS}}}: ({terms})"
-
-
-def _issue(row: aiosqlite.Row) -> IssueInfo:
+def _issue(row: Row) -> IssueInfo:
     return IssueInfo(
         id=row["issue_id"],
         week_start=date.fromisoformat(row["week_start"]),
@@ -69,7 +53,7 @@ def _issue(row: aiosqlite.Row) -> IssueInfo:
     )
 
 
-def _view(row: aiosqlite.Row, language: str) -> CommentaryView:
+def _view(row: Row, language: str) -> CommentaryView:
     return CommentaryView(
         id=row["id"],
         key=row["key"],
@@ -107,7 +91,7 @@ class Archive:
                 if not (publish and await publish_issue(conn, issue_id, now)):
                     await index_issue(conn, issue_id)
 
-    async def _save_issue(self, conn: aiosqlite.Connection, draft: IssueDraft, now: str) -> int:
+    async def _save_issue(self, conn: Connection, draft: IssueDraft, now: str) -> int:
         week = draft.week_start.isoformat()
         await conn.execute(
             """INSERT INTO issues (week_start, week_end, created_at, updated_at)
@@ -116,14 +100,12 @@ class Archive:
                   SET week_end = excluded.week_end, updated_at = excluded.updated_at""",
             (week, draft.week_end.isoformat(), now, now),
         )
-        async with conn.execute("SELECT id FROM issues WHERE week_start = ?", (week,)) as cur:
-            row = await cur.fetchone()
+        row = await conn.fetchone("SELECT id FROM issues WHERE week_start = ?", (week,))
         assert row is not None
         issue_id: int = row[0]
-        async with conn.execute(
+        published = await conn.fetchone(
             "SELECT published_at IS NOT NULL FROM issues WHERE id = ?", (issue_id,)
-        ) as cur:
-            published = await cur.fetchone()
+        )
         # Readers see a topic's name change only when the issue that gives it is published.
         visible = published is not None and bool(published[0])
         for item in draft.commentaries:
@@ -144,25 +126,22 @@ class Archive:
                        DO UPDATE SET name = excluded.name""",
                     (issue_id, item.topic_key, draft.language, item.topic_name),
                 )
-            async with conn.execute(
+            existing = await conn.fetchone(
                 "SELECT c.id, c.issue_id, i.week_start FROM commentaries c "
                 "JOIN issues i ON i.id = c.issue_id WHERE c.key = ?",
                 (item.key,),
-            ) as cur:
-                existing = await cur.fetchone()
+            )
             if existing is not None and existing["issue_id"] != issue_id:
                 raise DuplicateKeyError(
                     f"{draft.source}:{item.line}: commentary key {item.key!r} already belongs "
                     f"to the issue of the week starting {existing['week_start']}"
                 )
             if existing is None:
-                cur = await conn.execute(
+                commentary_id: int = await conn.scalar(
                     "INSERT INTO commentaries (issue_id, key, topic_key, position) "
-                    "VALUES (?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?) RETURNING id",
                     (issue_id, item.key, item.topic_key, item.position),
                 )
-                assert cur.lastrowid is not None
-                commentary_id: int = cur.lastrowid
             else:
                 commentary_id = existing["id"]
                 await conn.execute(
@@ -174,7 +153,7 @@ class Archive:
 
     async def _save_text(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         commentary_id: int,
         language: str,
         text: CommentaryText,
@@ -219,12 +198,12 @@ class Archive:
         keys = [item.key for item in draft.commentaries]
         rows = await self._db.fetchall(
             f"""SELECT c.key, c.topic_key, c.position, i.week_start,
-                       group_concat(t.language) AS languages
+                       {self._db.dialect.group_concat("t.language")} AS languages
                   FROM commentaries c
                   JOIN issues i ON i.id = c.issue_id
                   LEFT JOIN commentary_texts t ON t.commentary_id = c.id
                  WHERE i.week_start = ? OR c.key IN ({",".join("?" * len(keys))})
-                 GROUP BY c.id""",
+                 GROUP BY c.id, i.week_start""",
             (week, *keys),
         )
         week_languages = await self._db.fetchall(
@@ -378,23 +357,11 @@ class Archive:
         self, query: str, language: str, *, page: int, per_page: int
     ) -> Page[CommentaryView]:
         """Return a page of published commentaries in `language` matching all words of `query`."""
-        match = fts_query(query, language)
-        if match is None:
+        search = self._db.dialect.search(query, language, limit=per_page, offset=page * per_page)
+        if search is None:
             return Page(items=(), page=0, pages=0, total=0)
-        total = await self._db.scalar(
-            "SELECT count(*) FROM commentary_search WHERE commentary_search MATCH ?", (match,)
-        )
-        ids = [
-            row[0]
-            for row in await self._db.fetchall(
-                """SELECT t.commentary_id FROM (
-                       SELECT rowid, rank FROM commentary_search WHERE commentary_search MATCH ?
-                        ORDER BY rank LIMIT ? OFFSET ?) AS hit
-                     JOIN commentary_texts t ON t.id = hit.rowid
-                    ORDER BY hit.rank""",
-                (match, per_page, page * per_page),
-            )
-        ]
+        total = await self._db.scalar(search.count_sql, search.count_params)
+        ids = [row[0] for row in await self._db.fetchall(search.page_sql, search.page_params)]
         views = await self._views(ids, language)
         return Page(
             items=tuple(views),

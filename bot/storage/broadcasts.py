@@ -7,16 +7,13 @@ outcome; after a crash, rows still 'sending' are the only ones whose fate is unk
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 
-import aiosqlite
-
-from bot.errors import StorageError
-from bot.storage.database import Database, utcnow
+from bot.errors import ConstraintError, StorageError
+from bot.storage.database import Connection, Database, Row, utcnow
 from bot.storage.publication import publish_issue
 from bot.storage.records import (
     Broadcast,
@@ -41,7 +38,7 @@ _FIX_AUDIENCE = """
       FROM broadcast_messages m
       JOIN chats c ON c.status = 'active' AND c.language = m.language
      WHERE m.broadcast_id = ? AND m.seq = ?
-       AND (c.all_topics OR EXISTS (SELECT 1 FROM chat_topics ct
+       AND (c.all_topics <> 0 OR EXISTS (SELECT 1 FROM chat_topics ct
                                      WHERE ct.chat_id = c.chat_id
                                        AND ct.topic_key = m.topic_key))
      ORDER BY c.chat_id
@@ -56,11 +53,11 @@ _CLAIM = """
            m.text, c.kind, c.status AS chat_status, c.language AS chat_language
       FROM (SELECT id FROM (SELECT id FROM outbox
                              WHERE broadcast_id = ? AND status = 'pending' AND id > ?
-                             ORDER BY id LIMIT ?)
+                             ORDER BY id LIMIT ?) AS pending
             UNION ALL
             SELECT id FROM (SELECT id FROM outbox
                              WHERE broadcast_id = ? AND status = 'sending' AND id > ?
-                             ORDER BY id LIMIT ?)) AS next
+                             ORDER BY id LIMIT ?) AS sending) AS next
       JOIN outbox o ON o.id = next.id
       JOIN broadcast_messages m ON m.id = o.message_ref
       LEFT JOIN chats c ON c.chat_id = o.chat_id
@@ -76,7 +73,7 @@ class _Begun(Enum):
 
 
 async def _begin(
-    conn: aiosqlite.Connection, broadcast_id: int, messages: Sequence[RenderedMessage]
+    conn: Connection, broadcast_id: int, messages: Sequence[RenderedMessage]
 ) -> _Begun:
     """Mark a scheduled broadcast as sending and store its messages.
 
@@ -85,19 +82,20 @@ async def _begin(
     """
     now = utcnow()
     try:
-        cur = await conn.execute(
-            "UPDATE broadcasts SET status = 'sending', started_at = ?, "
-            "delivers_issue = CASE kind WHEN 'issue' THEN issue_id END "
-            "WHERE id = ? AND status = 'scheduled'",
-            (now, broadcast_id),
-        )
-    except sqlite3.IntegrityError:
+        async with conn.savepoint():
+            started = await conn.execute(
+                "UPDATE broadcasts SET status = 'sending', started_at = ?, "
+                "delivers_issue = CASE kind WHEN 'issue' THEN issue_id END "
+                "WHERE id = ? AND status = 'scheduled'",
+                (now, broadcast_id),
+            )
+    except ConstraintError:
         await conn.execute(
             "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?",
             (now, broadcast_id),
         )
         return _Begun.LOST
-    if not cur.rowcount:
+    if not started:
         return _Begun.NOT_SCHEDULED
     await conn.executemany(
         """INSERT INTO broadcast_messages
@@ -130,7 +128,7 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _broadcast(row: aiosqlite.Row) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     created = _time(row["created_at"])
     assert created is not None
     return Broadcast(
@@ -172,10 +170,10 @@ class Broadcasts:
     ) -> int:
         """Plan a broadcast of an issue; it starts with `start`."""
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
+            broadcast_id: int = await conn.scalar(
                 """INSERT INTO broadcasts (issue_id, kind, status, editor_id, editor_chat_id,
                                            editor_language, scheduled_at, created_at)
-                   VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?)""",
+                   VALUES (?, ?, 'scheduled', ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     issue_id,
                     kind.value,
@@ -186,8 +184,7 @@ class Broadcasts:
                     utcnow(),
                 ),
             )
-            assert cur.lastrowid is not None
-            return cur.lastrowid
+            return broadcast_id
 
     async def start(self, broadcast_id: int, messages: Sequence[RenderedMessage]) -> int:
         """Store the rendered messages, publish the issue and fix the audience, atomically.
@@ -200,13 +197,13 @@ class Broadcasts:
         async with self._db.transaction() as conn:
             begun = await _begin(conn, broadcast_id, messages)
             if begun is _Begun.STARTED:
-                issue_id = await conn.execute_fetchall(
+                issue_id = await conn.scalar(
                     "SELECT issue_id FROM broadcasts WHERE id = ?", (broadcast_id,)
                 )
-                await publish_issue(conn, next(iter(issue_id))[0], utcnow())
+                await publish_issue(conn, issue_id, utcnow())
                 for seq in sorted({m.seq for m in messages}):
                     await conn.execute(_FIX_AUDIENCE, (broadcast_id, seq))
-                total = await conn.execute_fetchall(
+                total: int = await conn.scalar(
                     "SELECT count(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
                 )
         if begun is _Begun.LOST:
@@ -215,8 +212,7 @@ class Broadcasts:
             raise AlreadyDeliveredError(broadcast_id, holder)
         if begun is _Begun.NOT_SCHEDULED:
             return 0
-        count: int = next(iter(total))[0]
-        return count
+        return total
 
     async def start_correction(
         self, broadcast_id: int, source_id: int, messages: Sequence[RenderedMessage]
@@ -229,7 +225,7 @@ class Broadcasts:
         async with self._db.transaction() as conn:
             if await _begin(conn, broadcast_id, messages) is not _Begun.STARTED:
                 return 0
-            cur = await conn.execute(
+            return await conn.execute(
                 """INSERT INTO outbox
                        (broadcast_id, chat_id, language, message_ref, seq, target_id)
                    SELECT m.broadcast_id, o.chat_id, o.language, m.id, o.seq, o.message_id
@@ -240,7 +236,6 @@ class Broadcasts:
                     ORDER BY o.seq, o.chat_id""",
                 (broadcast_id, source_id),
             )
-            return cur.rowcount
 
     async def corrections(self, issue_id: int) -> list[Broadcast]:
         """Return the corrections of an issue that started, oldest first."""
@@ -297,12 +292,12 @@ class Broadcasts:
     async def cancel_scheduled(self, broadcast_id: int) -> bool:
         """Cancel a broadcast that has not started; return whether it was still scheduled."""
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
+            cancelled = await conn.execute(
                 "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
                 "WHERE id = ? AND status = 'scheduled'",
                 (utcnow(), broadcast_id),
             )
-            return cur.rowcount > 0
+            return cancelled > 0
 
     async def reopen(self, broadcast_id: int) -> Broadcast | None:
         """Make a stopped or halted broadcast 'sending' again; None if it is neither.
@@ -311,12 +306,12 @@ class Broadcasts:
         to Telegram, so sending them now repeats nothing.
         """
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
+            reopened = await conn.execute(
                 "UPDATE broadcasts SET status = 'sending', finished_at = NULL "
                 "WHERE id = ? AND status = 'cancelled' AND started_at IS NOT NULL",
                 (broadcast_id,),
             )
-            if cur.rowcount:
+            if reopened:
                 await conn.execute(
                     "UPDATE outbox SET status = 'pending', updated_at = ? "
                     "WHERE broadcast_id = ? AND status = 'cancelled'",
@@ -399,12 +394,11 @@ class Broadcasts:
     async def skip_chat(self, broadcast_id: int, chat_id: int, reason: str) -> int:
         """Skip what is left for a chat in a broadcast; return how many rows."""
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
+            return await conn.execute(
                 "UPDATE outbox SET status = 'skipped', error = ?, updated_at = ? "
                 "WHERE broadcast_id = ? AND chat_id = ? AND status IN ('pending', 'sending')",
                 (reason, utcnow(), broadcast_id, chat_id),
             )
-            return cur.rowcount
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """Send what is left for a group to its new supergroup id."""

@@ -1,26 +1,25 @@
-"""One SQLite file in WAL mode behind aiosqlite, with migrations and serialized transactions.
+"""The database the repositories talk to, whichever engine holds it.
 
-The connection runs in autocommit mode; every write goes through `transaction()`, which holds
-a lock so that statements of concurrent handlers never end up inside each other's transaction.
+Repositories write SQL with `?` placeholders and the SQL both engines share; what differs
+between SQLite and PostgreSQL lives in `bot.storage.dialect` (statements) and in the two
+engine modules, `bot.storage.sqlite` and `bot.storage.postgres` (connections, transactions,
+migration bookkeeping). Every write goes through `transaction()`, which serializes writers
+on both engines, so concurrent handlers never interleave inside each other's transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import aiosqlite
+from bot.storage.dialect import Dialect, Row
 
-from bot.errors import SchemaTooNewError
-from bot.storage.migrations import MIGRATIONS
-
-log = logging.getLogger(__name__)
+__all__ = ["Connection", "Database", "Row", "utcnow"]
 
 
 def utcnow() -> str:
@@ -28,36 +27,94 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class Database:
-    """An open SQLite database; use `await Database.open(path)` or `async with`."""
+class Connection(ABC):
+    """One connection inside a transaction."""
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._conn = connection
-        self.path = path
-        self._write_lock = asyncio.Lock()
+    dialect: Dialect
+    _savepoints = 0
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Return all rows of a query (or of a statement with RETURNING)."""
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo only the block when it raises; the transaction stays usable on both engines."""
+        self._savepoints += 1
+        name = f"step_{self._savepoints}"
+        await self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            await self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        await self.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class Database(ABC):
+    """An open database; use `await Database.open(target)` or `async with`."""
+
+    dialect: Dialect
 
     @classmethod
-    async def open(cls, path: Path) -> Self:
-        """Open (creating if needed) the database file and bring its schema up to date."""
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        try:
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA busy_timeout = 5000")
-            db = cls(conn, path)
-            await db._migrate()
-        except BaseException:
-            await conn.close()
-            raise
-        return db
+    async def open(cls, target: Path | str, *, pool_size: int = 10) -> Database:
+        """Open a SQLite file (a path) or a PostgreSQL database (a postgresql:// URL).
 
+        The schema is brought up to date, by one process at a time.
+        """
+        if isinstance(target, Path):
+            from bot.storage.sqlite import SqliteDatabase  # noqa: PLC0415 - engine on demand
+
+            return await SqliteDatabase.open_file(target)
+        from bot.storage.postgres import PostgresDatabase  # noqa: PLC0415 - engine on demand
+
+        return await PostgresDatabase.open_url(target, pool_size=pool_size)
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """Return what to call the database in messages (no password)."""
+
+    @abstractmethod
     async def close(self) -> None:
-        """Close the connection."""
-        await self._conn.close()
+        """Close the connections."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """Run the block in one transaction, alone among writers; roll back if it raises."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Return all rows of a query."""
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
 
     async def __aenter__(self) -> Self:
         return self
@@ -69,46 +126,3 @@ class Database:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    async def _migrate(self) -> None:
-        version = await self.scalar("PRAGMA user_version")
-        if version > len(MIGRATIONS):
-            raise SchemaTooNewError(
-                f"{self.path} has schema version {version}, newer than this bot knows "
-                f"({len(MIGRATIONS)}); upgrade the bot"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            log.info("Applying database migration %d to %s", number, self.path)
-            # executescript commits first; BEGIN inside the script keeps each step atomic.
-            await self._conn.executescript(
-                f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
-            )
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the block in one IMMEDIATE transaction; roll back if it raises."""
-        async with self._write_lock:
-            try:
-                # Inside the try: a task cancelled while BEGIN runs must not leave it open.
-                await self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-            except BaseException:
-                if self._conn.in_transaction:
-                    await asyncio.shield(self._conn.execute("ROLLBACK"))
-                raise
-            await self._conn.execute("COMMIT")
-
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """Return all rows of a query."""
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        """Return the first row of a query, or None."""
-        async with self._conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
-
-    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        """Return the first column of the first row, or None."""
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]

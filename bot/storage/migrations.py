@@ -1,15 +1,40 @@
-"""Schema migrations, applied in order at startup; `PRAGMA user_version` records the last one.
+"""Schema migrations for both engines, applied in order at startup by one process at a time.
 
-Append new steps to `MIGRATIONS`; never edit a step that has shipped.
+SQLite records the last one applied in `PRAGMA user_version`, PostgreSQL in the table
+`schema_migrations`. A step is the DDL both engines share, written as for SQLite (the
+dialect spells it for PostgreSQL), or a `Migration` that adds what each engine does its own
+way. Append new steps to `MIGRATIONS`; never edit a step that has shipped.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
-MIGRATIONS: Final[tuple[str, ...]] = (
+from bot.storage.dialect import Dialect
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step: shared DDL, then each engine's own."""
+
+    shared: str
+    sqlite: str = ""
+    postgresql: str = ""
+
+
+def migration_script(step: str | Migration, dialect: Dialect) -> str:
+    """Return the whole script of one step for one engine."""
+    if isinstance(step, str):
+        return dialect.ddl(step)
+    own = step.postgresql if dialect.is_postgresql else step.sqlite
+    return f"{dialect.ddl(step.shared)}\n{own}"
+
+
+MIGRATIONS: Final[tuple[str | Migration, ...]] = (
     # 1: content, readers and their subscriptions.
-    """
+    Migration(
+        """
     CREATE TABLE topics (
         key TEXT PRIMARY KEY
     ) WITHOUT ROWID;
@@ -55,12 +80,6 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         UNIQUE (commentary_id, language)
     );
 
-    -- Published texts only; `language` is indexed so that a query can say language:be.
-    CREATE VIRTUAL TABLE commentary_search USING fts5(
-        title, kicker, author, lead, body, language,
-        tokenize = 'unicode61 remove_diacritics 2'
-    );
-
     CREATE TABLE chats (
         chat_id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,
@@ -96,6 +115,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
         created_at TEXT NOT NULL
     );
     """,
+        sqlite="""
+    -- Published texts only; `language` is indexed so that a query can say language:be.
+    CREATE VIRTUAL TABLE commentary_search USING fts5(
+        title, kicker, author, lead, body, language,
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    """,
+        postgresql="""
+    -- Published texts only, one weighted document each in its language's configuration.
+    CREATE TABLE commentary_search (
+        id BIGINT PRIMARY KEY,
+        language TEXT NOT NULL,
+        document tsvector NOT NULL
+    );
+    CREATE INDEX commentary_search_documents ON commentary_search USING GIN (document);
+    """,
+    ),
     # 2: broadcasts and their durable outbox.
     """
     CREATE TABLE broadcasts (

@@ -8,18 +8,16 @@ Every path that publishes (the importer's `--publish`, a broadcast's start) goes
 
 from __future__ import annotations
 
-import aiosqlite
-
-from bot.newsletter.telegram_html import html_to_text
+from bot.storage.database import Connection
 
 
-async def publish_issue(conn: aiosqlite.Connection, issue_id: int, now: str) -> bool:
+async def publish_issue(conn: Connection, issue_id: int, now: str) -> bool:
     """Publish an issue inside the caller's transaction; return False if it already was."""
-    cur = await conn.execute(
+    changed = await conn.execute(
         "UPDATE issues SET published_at = ? WHERE id = ? AND published_at IS NULL",
         (now, issue_id),
     )
-    if not cur.rowcount:
+    if not changed:
         return False
     await conn.execute(
         """INSERT INTO topic_names (topic_key, language, name)
@@ -32,38 +30,19 @@ async def publish_issue(conn: aiosqlite.Connection, issue_id: int, now: str) -> 
     return True
 
 
-async def index_issue(conn: aiosqlite.Connection, issue_id: int) -> None:
+async def index_issue(conn: Connection, issue_id: int) -> None:
     """Rebuild the search index of one issue: published texts only.
 
-    Search then needs no join to hide drafts, and FTS5 can rank with its LIMIT path.
+    Search then needs no join to hide drafts, and each engine ranks straight from its index.
     """
-    await conn.execute(
-        "DELETE FROM commentary_search WHERE rowid IN (SELECT t.id FROM commentary_texts t "
-        "JOIN commentaries c ON c.id = t.commentary_id WHERE c.issue_id = ?)",
-        (issue_id,),
-    )
-    async with conn.execute(
+    await conn.execute(conn.dialect.unindex_issue(), (issue_id,))
+    rows = await conn.fetchall(
         """SELECT t.id, t.title, t.kicker, t.author, t.lead, t.body, t.language
              FROM commentary_texts t
              JOIN commentaries c ON c.id = t.commentary_id
              JOIN issues i ON i.id = c.issue_id
             WHERE c.issue_id = ? AND i.published_at IS NOT NULL""",
         (issue_id,),
-    ) as cur:
-        rows = await cur.fetchall()
-    await conn.executemany(
-        "INSERT INTO commentary_search (rowid, title, kicker, author, lead, body, language) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                row["id"],
-                row["title"],
-                row["kicker"],
-                row["author"],
-                html_to_text(row["lead"]),
-                html_to_text(row["body"]),
-                row["language"],
-            )
-            for row in rows
-        ],
     )
+    sql, params = conn.dialect.index_texts(rows)
+    await conn.executemany(sql, params)

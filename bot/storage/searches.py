@@ -10,9 +10,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-import aiosqlite
-
-from bot.errors import StorageError
+from bot.errors import ConstraintError, StorageError
 from bot.newsletter.content import MAX_SEARCH_ID
 from bot.storage.database import Database, utcnow
 
@@ -36,7 +34,7 @@ class SavedSearches:
                         "VALUES (?, ?, ?, ?, ?)",
                         (search_id, chat_id, query, language, utcnow()),
                     )
-            except aiosqlite.IntegrityError:
+            except ConstraintError:
                 continue  # the id is taken: draw another
             return search_id
         raise StorageError(f"no free search id after {_SEARCH_ID_ATTEMPTS} attempts")
@@ -45,8 +43,7 @@ class SavedSearches:
         """Delete stored searches older than the given age; return how many went."""
         cutoff = (datetime.now(UTC) - older_than).isoformat(timespec="seconds")
         async with self._db.transaction() as conn:
-            cur = await conn.execute("DELETE FROM search_queries WHERE created_at < ?", (cutoff,))
-            return cur.rowcount
+            return await conn.execute("DELETE FROM search_queries WHERE created_at < ?", (cutoff,))
 
     async def recall(self, search_id: int, chat_id: int) -> tuple[str, str] | None:
         """Return the query and language of a chat's stored search, or None."""

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
-from bot.storage.database import Database, utcnow
+from bot.storage.database import Connection, Database, utcnow
 from bot.storage.records import Chat, ChatStatus, SubscribeOutcome
 
 
@@ -77,10 +76,7 @@ class Subscriptions:
         """Subscribe a chat in a language; an earlier subscription is resumed as it was."""
         now = utcnow()
         async with self._db.transaction() as conn:
-            async with conn.execute(
-                "SELECT status FROM chats WHERE chat_id = ?", (chat_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = await conn.fetchone("SELECT status FROM chats WHERE chat_id = ?", (chat_id,))
             if row is not None and row["status"] == ChatStatus.ACTIVE:
                 return SubscribeOutcome.ALREADY
             resumed = row is not None and row["status"] != ChatStatus.NONE
@@ -132,31 +128,30 @@ class Subscriptions:
     async def _leave(self, chat_id: int, status: ChatStatus, event: str) -> bool:
         now = utcnow()
         async with self._db.transaction() as conn:
-            cur = await conn.execute(
+            changed = await conn.execute(
                 "UPDATE chats SET status = ?, updated_at = ? "
                 "WHERE chat_id = ? AND status = 'active'",
                 (status.value, now, chat_id),
             )
-            if cur.rowcount:
+            if changed:
                 await _event(conn, chat_id, event, None, now)
-        if cur.rowcount:
+        if changed:
             self._changed(chat_id)
-        return cur.rowcount > 0
+        return changed > 0
 
     async def migrate(self, old_chat_id: int, new_chat_id: int) -> bool:
         """Move a group's chat record to its new supergroup id; return whether one moved."""
         async with self._db.transaction() as conn:
-            async with conn.execute(
+            target = await conn.fetchone(
                 "SELECT status FROM chats WHERE chat_id = ?", (new_chat_id,)
-            ) as cur:
-                target = await cur.fetchone()
+            )
             if target is not None and target["status"] != ChatStatus.NONE:
                 # The supergroup has a subscription of its own already: it wins.
                 await conn.execute("DELETE FROM chats WHERE chat_id = ?", (old_chat_id,))
                 return False
             if target is not None:
                 await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_chat_id,))
-            cur = await conn.execute(
+            moved = await conn.execute(
                 "UPDATE chats SET chat_id = ?, kind = 'supergroup', updated_at = ? "
                 "WHERE chat_id = ?",
                 (new_chat_id, utcnow(), old_chat_id),
@@ -167,9 +162,9 @@ class Subscriptions:
                 "AND status IN ('pending', 'sending')",
                 (new_chat_id, old_chat_id),
             )
-            if cur.rowcount:
+            if moved:
                 await _event(conn, new_chat_id, f"migrated from {old_chat_id}", None, utcnow())
-            return cur.rowcount > 0
+            return moved > 0
 
     async def channels(self) -> list[Chat]:
         """Return the subscribed channels."""
@@ -189,14 +184,17 @@ class Subscriptions:
 
     async def weekly_changes(self, weeks: int) -> list[tuple[str, int, int]]:
         """Return (week's Monday, joins, leaves) for the last weeks, oldest first."""
+        since = (datetime.now(UTC).date() - timedelta(days=7 * weeks)).isoformat()
+        monday = self._db.dialect.week_monday("at")
         rows = await self._db.fetchall(
-            """SELECT date(at, 'weekday 0', '-6 days') AS monday,
-                      sum(event = 'subscribed'),
-                      sum(event IN ('unsubscribed', 'blocked', 'removed'))
+            f"""SELECT {monday} AS monday,
+                      CAST(sum(CASE WHEN event = 'subscribed' THEN 1 ELSE 0 END) AS INTEGER),
+                      CAST(sum(CASE WHEN event IN ('unsubscribed', 'blocked', 'removed')
+                                    THEN 1 ELSE 0 END) AS INTEGER)
                  FROM subscription_events
-                WHERE at >= date('now', ?)
+                WHERE at >= ?
                 GROUP BY monday ORDER BY monday""",
-            (f"-{7 * weeks} days",),
+            (since,),
         )
         return [(row[0], row[1] or 0, row[2] or 0) for row in rows]
 
@@ -209,7 +207,7 @@ class Subscriptions:
 
 
 async def _event(
-    conn: aiosqlite.Connection, chat_id: int, event: str, language: str | None, at: str
+    conn: Connection, chat_id: int, event: str, language: str | None, at: str
 ) -> None:
     await conn.execute(
         "INSERT INTO subscription_events (chat_id, event, language, at) VALUES (?, ?, ?, ?)",

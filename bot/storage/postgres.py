@@ -1,0 +1,140 @@
+"""PostgreSQL behind an asyncpg pool, when DATABASE_URL names it.
+
+Writers are serialized as on SQLite: one at a time in this process (a lock taken before a
+connection is), and across processes by a transaction-scoped advisory lock, so every
+read-then-write the repositories do sees what SQLite's BEGIN IMMEDIATE would let it see.
+Readers use any connection of the pool. Migrations run under an advisory lock of their
+own, so of two processes starting together one migrates and the other then finds the
+schema current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Final, Self
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from bot.errors import ConstraintError, SchemaTooNewError
+from bot.storage.database import Connection, Database, Row
+from bot.storage.dialect import POSTGRESQL, numbered_placeholders
+from bot.storage.migrations import MIGRATIONS, migration_script
+
+log = logging.getLogger(__name__)
+
+WRITE_LOCK: Final = 0x5745_4B4C_5752  # advisory lock keys: any two fixed 64-bit numbers
+MIGRATION_LOCK: Final = 0x5745_4B4C_4D47
+
+
+def _rowcount(status: str) -> int:
+    """Return the row count of a command tag such as 'UPDATE 3' or 'INSERT 0 5'."""
+    last = status.rpartition(" ")[2]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresConnection(Connection):
+    """One pooled connection, inside a transaction."""
+
+    dialect = POSTGRESQL
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; return the number of rows it changed."""
+        try:
+            status: str = await self._conn.execute(numbered_placeholders(sql), *params)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintError(str(exc)) from exc
+        return _rowcount(status)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each parameter row, in one round trip."""
+        batch = [tuple(row) for row in rows]
+        if not batch:
+            return
+        try:
+            await self._conn.executemany(numbered_placeholders(sql), batch)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintError(str(exc)) from exc
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Return all rows of a query (or of a statement with RETURNING)."""
+        try:
+            rows: list[Row] = await self._conn.fetch(numbered_placeholders(sql), *params)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise ConstraintError(str(exc)) from exc
+        return rows
+
+
+class PostgresDatabase(Database):
+    """An open PostgreSQL database: a pool of connections."""
+
+    dialect = POSTGRESQL
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self.url = url
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open_url(cls, url: str, *, pool_size: int = 10) -> Self:
+        """Connect (following a multi-host URL to its primary) and bring the schema up to date."""
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=max(1, pool_size))
+        db = cls(pool, url)
+        try:
+            await db._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    @property
+    def name(self) -> str:
+        """Return the URL without its user, password and options."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+    async def close(self) -> None:
+        """Close every connection of the pool."""
+        await self._pool.close()
+
+    async def _migrate(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            version: int = await conn.fetchval(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations"
+            )
+            if version > len(MIGRATIONS):
+                raise SchemaTooNewError(
+                    f"{self.name} has schema version {version}, newer than this bot knows "
+                    f"({len(MIGRATIONS)}); upgrade the bot"
+                )
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                log.info("Applying database migration %d to %s", number, self.name)
+                await conn.execute(migration_script(step, POSTGRESQL))
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) "
+                    "VALUES ($1, to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS'))",
+                    number,
+                )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """Run the block in one transaction, alone among writers; roll back if it raises."""
+        async with self._write_lock, self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield PostgresConnection(conn)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Return all rows of a query."""
+        rows: list[Row] = await self._pool.fetch(numbered_placeholders(sql), *params)
+        return rows
