@@ -1,8 +1,15 @@
-"""Shared fixtures: a real SQLite file per test, the compiled catalogs, the Bot API stand-in."""
+"""Shared fixtures: a real database per test on each engine, the compiled catalogs, the
+Bot API stand-in.
+
+Tests that take `store` or `engine_database` run twice: on a SQLite file and on a
+PostgreSQL database of a throwaway server (see `tests.postgres_server`). Without a server
+the PostgreSQL runs are skipped with the reason; under CI=true they fail instead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,12 +18,46 @@ from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin import BotApiStandIn
+from tests.postgres_server import PostgresServer, ServerUnavailable
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start (or connect to) the session's PostgreSQL server; skip, or fail in CI, without."""
+    try:
+        server = PostgresServer.from_environment()
+    except ServerUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI needs PostgreSQL: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=ENGINES)
+async def engine_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Path | str]:
+    """Return a fresh, empty database for one test: a SQLite path or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield tmp_path / "bot.sqlite3"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = await server.create_database()
+    try:
+        yield url
+    finally:
+        await server.drop_database(url)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """Open a fresh database file for one test."""
-    async with await Store.open(tmp_path / "bot.sqlite3") as opened:
+async def store(engine_database: Path | str) -> AsyncIterator[Store]:
+    """Open a fresh database for one test, on each engine."""
+    async with await Store.open(engine_database) as opened:
         yield opened
 
 
