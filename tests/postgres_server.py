@@ -38,6 +38,11 @@ def find_binaries() -> Path | None:
     return None
 
 
+def _server_user() -> str | None:
+    """Return the user to run the server as: an unprivileged one under root, else ourselves."""
+    return UNPRIVILEGED_USER if os.geteuid() == 0 else None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,17 +77,16 @@ class PostgresServer:
     def start(cls, binaries: Path) -> PostgresServer:
         """Create a cluster in a temporary folder and start it on a free loopback port."""
         folder = Path(tempfile.mkdtemp(prefix="bot-test-postgres-"))
-        as_user: dict[str, str] = {}
-        if os.geteuid() == 0:
-            shutil.chown(folder, UNPRIVILEGED_USER)
-            as_user = {"user": UNPRIVILEGED_USER}
+        user = _server_user()
+        if user is not None:
+            shutil.chown(folder, user)
         data = folder / "data"
         port = _free_port()
         try:
             subprocess.run(
                 [binaries / "initdb", "-D", data, "-U", "postgres", "--auth=trust",
                  "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-                check=True, capture_output=True, cwd=folder, **as_user,
+                check=True, capture_output=True, cwd=folder, user=user,
             )  # fmt: skip
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={folder} "
@@ -92,7 +96,7 @@ class PostgresServer:
             subprocess.run(
                 [binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", data,
                  "-l", folder / "server.log", "-o", options],
-                check=True, capture_output=True, cwd=folder, **as_user,
+                check=True, capture_output=True, cwd=folder, user=user,
             )  # fmt: skip
         except subprocess.CalledProcessError as exc:
             log = folder / "server.log"
@@ -126,9 +130,8 @@ class PostgresServer:
         """Stop a server started here and delete its folder."""
         if self._folder is None or self._binaries is None:
             return
-        as_user = {"user": UNPRIVILEGED_USER} if os.geteuid() == 0 else {}
         subprocess.run(
             [self._binaries / "pg_ctl", "stop", "-m", "immediate", "-D", self._folder / "data"],
-            check=False, capture_output=True, cwd=self._folder, **as_user,
+            check=False, capture_output=True, cwd=self._folder, user=_server_user(),
         )  # fmt: skip
         shutil.rmtree(self._folder, ignore_errors=True)
