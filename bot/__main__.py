@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from bot.config import Settings, load_settings, url_password
@@ -51,7 +52,9 @@ async def import_files(settings: Settings, files: Sequence[Path], *, publish: bo
         print("Nothing was imported.", file=sys.stderr)
         return 1
     try:
-        async with await Store.open(settings.database_path) as store:
+        async with await Store.open(
+            settings.database, pool_size=settings.database_pool_size
+        ) as store:
             await store.archive.save_issues(drafts, publish=publish)
     except StorageError as exc:
         print(f"error: {exc}\nNothing was imported.", file=sys.stderr)
@@ -70,7 +73,9 @@ def run(settings: Settings) -> int:
     from telegram.error import InvalidToken  # noqa: PLC0415 - heavy import
 
     try:
-        with single_instance(settings.database_path):
+        # On PostgreSQL the rule is an advisory lock the store takes (a standby waits for it).
+        guard = nullcontext() if settings.postgres_url else single_instance(settings.database_path)
+        with guard:
             _serve(settings)
     except DatabaseInUse as exc:
         print(f"error: {exc}", file=sys.stderr)

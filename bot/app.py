@@ -46,9 +46,10 @@ async def post_init(application: BotApplication) -> None:
     """Open the store, set the command menus, restore schedules and resume broadcasts."""
     data = application.bot_data
     settings = data.settings
-    store = await Store.open(settings.database_path)
+    store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     data.attach_store(store)
-    log.info("Opened the database %s", settings.database_path)
+    log.info("Opened the database %s", store.db.name)
+    await store.db.become_active()
     try:
         await menu.set_default_menus(application.bot, data.catalogs, settings.default_language)
     except TelegramError as exc:

@@ -25,12 +25,17 @@ def free_port() -> int:
         return port
 
 
-def bot_env(standin: BotApiStandIn, database: Path, **settings: str) -> dict[str, str]:
+def database_url(database: Path | str) -> str:
+    """Return the DATABASE_URL of a SQLite file (a path) or a PostgreSQL database (a URL)."""
+    return f"sqlite:///{database}" if isinstance(database, Path) else database
+
+
+def bot_env(standin: BotApiStandIn, database: Path | str, **settings: str) -> dict[str, str]:
     """Return the environment of a bot talking to `standin` with the demo token."""
     return {
         "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
         "TELEGRAM_API_URL": standin.url,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url(database),
         **settings,
     }
 

@@ -58,7 +58,7 @@ def readers(count: int, *, first: int = 10_000) -> dict[int, str]:
 
 
 async def prepare_database(
-    path: Path,
+    path: Path | str,
     subscribers: Mapping[int, str],
     *,
     newest_stored: bool = True,
@@ -91,7 +91,7 @@ def open_private_chats(standin: BotApiStandIn, subscribers: Iterable[int]) -> No
 
 def settings_for(
     standin: BotApiStandIn,
-    database: Path,
+    database: Path | str,
     *,
     limits: SendLimits = FAST,
     concurrency: int = 16,
@@ -101,7 +101,8 @@ def settings_for(
     return Settings(
         token=DEMO_TOKEN,
         api_url=standin.url,
-        database_path=database,
+        database_path=database if isinstance(database, Path) else Path("unused.sqlite3"),
+        postgres_url=None if isinstance(database, Path) else database,
         editor_ids=frozenset(editors),
         send_limits=limits,
         send_concurrency=concurrency,
@@ -239,7 +240,7 @@ class Desk:
 @asynccontextmanager
 async def newsroom(
     standin: BotApiStandIn,
-    database: Path,
+    database: Path | str,
     *,
     limits: SendLimits = FAST,
     concurrency: int = 16,

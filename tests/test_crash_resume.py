@@ -52,7 +52,7 @@ ISSUE_FILES = "issue-2026-09-21.*.md"
 
 
 async def prepare(
-    database: Path, catalogs: Catalogs, chats: int = CHATS
+    database: Path | str, catalogs: Catalogs, chats: int = CHATS
 ) -> tuple[int, dict[str, list[str]]]:
     """Store an unpublished issue and `chats` subscribers; start its broadcast in the database.
 
@@ -98,8 +98,10 @@ def check_chat(received: list[SentMessage], expected: list[str]) -> tuple[bool, 
     return position == len(expected), repeats
 
 
-async def test_broadcast_survives_sigkill_without_loss(tmp_path: Path, catalogs: Catalogs) -> None:
-    database = tmp_path / "bot.sqlite3"
+async def test_broadcast_survives_sigkill_without_loss(
+    tmp_path: Path, catalogs: Catalogs, engine_database: Path | str
+) -> None:
+    database = engine_database
     broadcast_id, expected = await prepare(database, catalogs)
     total = sum(len(expected[LANGUAGES[c % 3]]) for c in range(1, CHATS + 1))
     kills: list[tuple[float, int]] = []  # (stand-in clock, messages arrived) at each SIGKILL
@@ -197,11 +199,11 @@ class CountingRequest(RecordingRequest):
 
 
 async def test_sends_wait_for_their_records_when_the_database_is_slow(
-    tmp_path: Path, catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch
+    catalogs: Catalogs, monkeypatch: pytest.MonkeyPatch, engine_database: Path | str
 ) -> None:
     """The crash bound holds however slowly outcomes are written: sends wait for them."""
     concurrency = 4
-    database = tmp_path / "bot.sqlite3"
+    database = engine_database
     broadcast_id, expected = await prepare(database, catalogs, chats=60)
     request = CountingRequest()
     async with await Store.open(database) as store:

@@ -32,6 +32,12 @@ LOST = "Nothing was sent: the issue of {week} "
 """How a refusal begins, whether the winner is still sending or finished already."""
 
 
+@pytest.fixture
+def database(engine_database: Path | str) -> Path | str:
+    """Run these tests on both engines."""
+    return engine_database
+
+
 async def _confirmation(desk: Desk, editor: int) -> SentMessage:
     """Walk an editor to the "Yes, send now" question of the newest issue."""
     await desk.say("/broadcast", user=editor)
@@ -60,7 +66,7 @@ async def _assert_each_reader_got_it_once(
 
 @pytest.mark.parametrize("offset", [0.0, 0.002, 0.01, 0.025, 0.05])
 async def test_two_editors_confirming_at_once_deliver_the_issue_once(
-    standin: BotApiStandIn, database: Path, offset: float
+    standin: BotApiStandIn, database: Path | str, offset: float
 ) -> None:
     audience = readers(30)
     await prepare_database(database, audience)
@@ -101,7 +107,7 @@ async def test_two_editors_confirming_at_once_deliver_the_issue_once(
 
 
 async def test_a_scheduled_run_and_a_press_deliver_the_issue_once(
-    standin: BotApiStandIn, database: Path
+    standin: BotApiStandIn, database: Path | str
 ) -> None:
     audience = readers(30)
     await prepare_database(database, audience)
@@ -138,7 +144,7 @@ async def test_a_scheduled_run_and_a_press_deliver_the_issue_once(
 
 
 async def test_a_schedule_restored_for_a_sent_issue_tells_its_editor_and_sends_nothing(
-    standin: BotApiStandIn, database: Path
+    standin: BotApiStandIn, database: Path | str
 ) -> None:
     audience = readers(6)
     await prepare_database(database, audience)

@@ -99,6 +99,10 @@ class Database(ABC):
         """Close the connections."""
 
     @abstractmethod
+    async def become_active(self) -> None:
+        """Return once this process is the one that may poll and send on this database."""
+
+    @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """Run the block in one transaction, alone among writers; roll back if it raises."""
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, Self
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 
 WRITE_LOCK: Final = 0x5745_4B4C_5752  # advisory lock keys: any two fixed 64-bit numbers
 MIGRATION_LOCK: Final = 0x5745_4B4C_4D47
+ACTIVE_LOCK: Final = 0x5745_4B4C_4143
+STANDBY_RETRY: Final = 2.0
+"""Seconds between a standby's attempts to take the active lock."""
 
 
 def _rowcount(status: str) -> int:
@@ -80,6 +85,7 @@ class PostgresDatabase(Database):
         self._pool = pool
         self.url = url
         self._write_lock = asyncio.Lock()
+        self._active: asyncpg.Connection | None = None
 
     @classmethod
     async def open_url(cls, url: str, *, pool_size: int = 10) -> Self:
@@ -100,8 +106,46 @@ class PostgresDatabase(Database):
         return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
     async def close(self) -> None:
-        """Close every connection of the pool."""
+        """Close every connection of the pool, and the one holding the active lock."""
+        if self._active is not None:
+            await self._active.close()
+            self._active = None
         await self._pool.close()
+
+    async def become_active(self) -> None:
+        """Wait until this process holds the session advisory lock of the active process.
+
+        The lock lives on a connection of its own, outside the pool; PostgreSQL frees it
+        the moment that connection ends, a killed process's included, so a standby takes
+        over within `STANDBY_RETRY` seconds of the server noticing.
+        """
+        me = f"weekly-commentary-bot pid {os.getpid()} on host {socket.gethostname()}"
+        conn = await asyncpg.connect(self.url, server_settings={"application_name": me})
+        said = False
+        try:
+            while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ACTIVE_LOCK):
+                if not said:
+                    holder = await conn.fetchval(
+                        "SELECT a.application_name FROM pg_locks l "
+                        "JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.locktype = 'advisory' AND l.granted "
+                        "AND l.classid = ($1 >> 32) AND l.objid = ($1 & 4294967295) "
+                        "LIMIT 1",
+                        ACTIVE_LOCK,
+                    )
+                    log.info(
+                        "standby: another process is active (%s); this is %s",
+                        holder or "unknown",
+                        me,
+                    )
+                    said = True
+                await asyncio.sleep(STANDBY_RETRY)
+        except BaseException:
+            await conn.close()
+            raise
+        if said:
+            log.info("Taking over as the active process (%s)", me)
+        self._active = conn
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():

@@ -107,6 +107,12 @@ class SqliteDatabase(Database):
         """Close the connection."""
         await self._conn.close()
 
+    async def become_active(self) -> None:
+        """Return at once: SQLite's one-process rule is the lock file taken before opening.
+
+        (`bot.operations.single_instance`, beside the database file.)
+        """
+
     async def _migrate(self) -> None:
         if await self.scalar("PRAGMA user_version") == len(MIGRATIONS):
             return
