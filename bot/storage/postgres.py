@@ -129,9 +129,9 @@ class PostgresDatabase(Database):
                         "SELECT a.application_name FROM pg_locks l "
                         "JOIN pg_stat_activity a ON a.pid = l.pid "
                         "WHERE l.locktype = 'advisory' AND l.granted "
-                        "AND l.classid = ($1 >> 32) AND l.objid = ($1 & 4294967295) "
-                        "LIMIT 1",
-                        ACTIVE_LOCK,
+                        "AND l.classid::bigint = $1 AND l.objid::bigint = $2 LIMIT 1",
+                        ACTIVE_LOCK >> 32,
+                        ACTIVE_LOCK & 0xFFFF_FFFF,
                     )
                     log.info(
                         "standby: another process is active (%s); this is %s",
