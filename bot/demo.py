@@ -145,7 +145,7 @@ class Scene:
             self.out("  │ buttons: " + " · ".join(f"[{label}]" for label in labels))
 
 
-async def import_sample_content(database: Path, *, hold_newest: bool = False) -> int:
+async def import_sample_content(database: Path | str, *, hold_newest: bool = False) -> int:
     """Import and publish the sample issues; return how many files were read.
 
     With `hold_newest` the newest week is stored unpublished, for an editor to broadcast.

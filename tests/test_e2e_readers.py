@@ -24,10 +24,10 @@ EXPIRED = "This list has expired. Send the command again."
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> Path:
-    path = tmp_path / "bot.sqlite3"
-    await import_sample_content(path)
-    return path
+async def database(engine_database: Path | str) -> Path | str:
+    """The sample content, on each engine."""
+    await import_sample_content(engine_database)
+    return engine_database
 
 
 @pytest.fixture
@@ -41,23 +41,25 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
         yield server
 
 
-def settings_for(server: BotApiStandIn, database: Path) -> Settings:
+def settings_for(server: BotApiStandIn, database: Path | str) -> Settings:
+    if isinstance(database, str):
+        return Settings(token=DEMO_TOKEN, api_url=server.url, postgres_url=database)
     return Settings(token=DEMO_TOKEN, api_url=server.url, database_path=database)
 
 
 @pytest.fixture
-async def scene(standin: BotApiStandIn, database: Path) -> AsyncIterator[Scene]:
+async def scene(standin: BotApiStandIn, database: Path | str) -> AsyncIterator[Scene]:
     async with running(build_application(settings_for(standin, database))) as application:
         yield Scene(standin, application, {}, lambda _: None)
 
 
-async def chat_status(database: Path, chat_id: int) -> ChatStatus | None:
+async def chat_status(database: Path | str, chat_id: int) -> ChatStatus | None:
     async with await Store.open(database) as store:
         chat = await store.subscriptions.get(chat_id)
     return None if chat is None else chat.status
 
 
-async def chat_language(database: Path, chat_id: int) -> str | None:
+async def chat_language(database: Path | str, chat_id: int) -> str | None:
     async with await Store.open(database) as store:
         return await store.subscriptions.language(chat_id)
 
@@ -73,7 +75,7 @@ async def test_command_menus_are_set_per_language(
 
 
 async def test_readers_subscribe_in_their_language_and_read_the_latest_issue(
-    scene: Scene, standin: BotApiStandIn, database: Path, catalogs: Catalogs
+    scene: Scene, standin: BotApiStandIn, database: Path | str, catalogs: Catalogs
 ) -> None:
     await scene.say(READER_BE, READER_BE, "/start")
     greeting = standin.messages(READER_BE)[-1]
@@ -118,7 +120,7 @@ async def test_long_commentary_arrives_whole_in_order_under_strict_flood_limits(
 
 
 async def test_group_admins_only_and_migration_moves_the_subscription(
-    scene: Scene, standin: BotApiStandIn, database: Path
+    scene: Scene, standin: BotApiStandIn, database: Path | str
 ) -> None:
     await scene.say(GROUP, MEMBER, f"/subscribe@{BOT_USERNAME}")
     assert "Only the administrators" in standin.messages(GROUP)[-1].text
@@ -138,7 +140,7 @@ async def test_group_admins_only_and_migration_moves_the_subscription(
 
 
 async def test_only_channel_admins_may_press_the_subscription_buttons(
-    scene: Scene, standin: BotApiStandIn, database: Path, catalogs: Catalogs
+    scene: Scene, standin: BotApiStandIn, database: Path | str, catalogs: Catalogs
 ) -> None:
     refusal = "Only the administrators of this chat can change its subscription."
     await scene.say(CHANNEL, ADMIN, "/subscribe")  # a channel post: the channel itself
@@ -161,7 +163,7 @@ async def test_only_channel_admins_may_press_the_subscription_buttons(
 
 
 async def test_blocked_or_removed_bot_pauses_the_subscription(
-    scene: Scene, standin: BotApiStandIn, database: Path
+    scene: Scene, standin: BotApiStandIn, database: Path | str
 ) -> None:
     await scene.say(READER_RU, READER_RU, "/start sub_ru")
     standin.block_bot(READER_RU)
@@ -193,7 +195,7 @@ async def test_bad_input_gets_clear_answers(scene: Scene, standin: BotApiStandIn
 
 
 async def test_archive_pages_navigate_and_survive_a_restart(
-    standin: BotApiStandIn, database: Path
+    standin: BotApiStandIn, database: Path | str
 ) -> None:
     settings = settings_for(standin, database)
     async with running(build_application(settings)) as application:
@@ -233,7 +235,7 @@ async def test_a_stored_search_answers_only_the_chat_that_ran_it(
 
 
 async def test_commands_sent_while_the_bot_is_down_are_answered_after_restart(
-    standin: BotApiStandIn, database: Path
+    standin: BotApiStandIn, database: Path | str
 ) -> None:
     settings = settings_for(standin, database)
     async with running(build_application(settings)):

@@ -161,6 +161,41 @@ async def test_search_matches_prefixes_in_the_readers_language(store: Store) -> 
     assert await store.searches.recall(search_id + 1, 10) is None
 
 
+async def test_search_ranks_every_word_found_and_pages_in_rank_order(store: Store) -> None:
+    drafts = [
+        issue(
+            WEEK1 + timedelta(weeks=n),
+            "ru",
+            [(f"r-{n}", "economy", title)],
+            body=body,
+        )
+        for n, (title, body) in enumerate(
+            [
+                ("Новости недели", "Тарифы на газ растут, газ дорожает, газ и нефть"),
+                ("Газовые тарифы", "Тарифы и цены"),
+                ("Погода", "Без новостей о топливе"),
+                ("Нефть", "Газ упомянут однажды"),
+            ]
+        )
+    ]
+    await store.archive.save_issues(drafts, publish=True)
+    # Every word must be found (as a prefix, in any inflection the stemmer or the text has).
+    both = await store.archive.search("газ тариф", "ru", page=0, per_page=5)
+    assert sorted(v.key for v in both.items) == ["r-0", "r-1"]
+    # The one whose title holds the words ranks first; pages follow the same order.
+    assert both.items[0].key == "r-1"
+    everything = await store.archive.search("газ", "ru", page=0, per_page=5)
+    assert everything.total == 3 and everything.items[0].key == "r-1"
+    pages = [
+        (await store.archive.search("газ", "ru", page=page, per_page=1)).items[0].key
+        for page in range(3)
+    ]
+    assert pages == [v.key for v in everything.items]
+    # Operators and quotes of either engine's syntax are only punctuation here.
+    for hostile in ('"газ', "газ & !тариф", "газ:* | (тариф", "(газ) тариф*", "газ'; --"):
+        assert (await store.archive.search(hostile, "ru", page=0, per_page=5)).total >= 2, hostile
+
+
 async def test_stored_searches_belong_to_their_chat_under_unguessable_ids(store: Store) -> None:
     searches = store.searches
     ids = [await searches.remember(10, f"energy {n}", "en") for n in range(20)]

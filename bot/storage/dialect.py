@@ -110,13 +110,16 @@ class Dialect:
         `rows` hold id, title, kicker, author, lead, body (HTML) and language.
         """
         if self.is_postgresql:
-            # Title weighs most, then kicker and author, then lead, then body.
+            # Title weighs most, then kicker and author, then lead, then body. Each text is
+            # indexed stemmed in its language and as written ('simple'), so that a prefix
+            # finds words the stemmer would change or drop ("the" is an English stop word).
+            fields = " || ".join(
+                f"setweight(to_tsvector(CAST(?3 AS regconfig), ?{n}) || "
+                f"to_tsvector('simple', ?{n}), '{weight}')"
+                for n, weight in ((4, "A"), (5, "B"), (6, "C"), (7, "D"))
+            )
             sql = (
-                "INSERT INTO commentary_search (id, language, document) VALUES (?1, ?2, "
-                "setweight(to_tsvector(CAST(?3 AS regconfig), ?4), 'A') || "
-                "setweight(to_tsvector(CAST(?3 AS regconfig), ?5), 'B') || "
-                "setweight(to_tsvector(CAST(?3 AS regconfig), ?6), 'C') || "
-                "setweight(to_tsvector(CAST(?3 AS regconfig), ?7), 'D'))"
+                f"INSERT INTO commentary_search (id, language, document) VALUES (?1, ?2, {fields})"
             )
             return sql, [
                 (
@@ -171,23 +174,28 @@ class Dialect:
 
 
 def _postgres_search(words: list[str], language: str, *, limit: int, offset: int) -> Search:
-    # Words hold only letters, digits and underscores, none of them tsquery syntax. Each is
-    # stemmed by the language's configuration and matched as a prefix, as on SQLite.
-    query = " & ".join(f"{word}:*" for word in words)
-    config = TEXT_SEARCH_CONFIGS.get(language, "simple")
-    matching = (
-        "FROM commentary_search, to_tsquery(CAST(?1 AS regconfig), ?2) AS q "
-        "WHERE language = ?3 AND document @@ q"
+    # Words hold only letters, digits and underscores, none of them tsquery syntax. Each
+    # must match as a prefix, stemmed by the language's configuration or as written.
+    first = 3
+    query = " && ".join(
+        f"(to_tsquery(CAST(?1 AS regconfig), ?{n}) || to_tsquery('simple', ?{n}))"
+        for n in range(first, first + len(words))
     )
+    after = first + len(words)
+    matching = (
+        f"FROM commentary_search, (SELECT {query} AS q) AS search "
+        "WHERE language = ?2 AND document @@ search.q"
+    )
+    params = (TEXT_SEARCH_CONFIGS.get(language, "simple"), language, *(f"{w}:*" for w in words))
     return Search(
         count_sql=f"SELECT count(*) {matching}",
-        count_params=(config, query, language),
+        count_params=params,
         page_sql=f"""SELECT t.commentary_id FROM (
-                SELECT id, ts_rank_cd(document, q) AS rank {matching}
-                 ORDER BY rank DESC, id LIMIT ?4 OFFSET ?5) AS hit
+                SELECT id, ts_rank_cd(document, search.q) AS rank {matching}
+                 ORDER BY rank DESC, id LIMIT ?{after} OFFSET ?{after + 1}) AS hit
               JOIN commentary_texts t ON t.id = hit.id
              ORDER BY hit.rank DESC, hit.id""",
-        page_params=(config, query, language, limit, offset),
+        page_params=(*params, limit, offset),
     )
 
 
