@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 
-from bot.config import Settings, load_settings, url_password
+from bot.config import Settings, load_settings, parse_database_url, url_password
 from bot.errors import ConfigError, ContentErrors, StorageError
 from bot.newsletter.importer import read_issue_files
 from bot.operations.logging_setup import configure_logging
@@ -19,6 +19,7 @@ from bot.operations.redaction import secret_parts
 from bot.operations.single_instance import DatabaseInUse, single_instance
 from bot.operations.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 from bot.storage import Store
+from bot.storage.database import Database
 
 log = logging.getLogger("bot")
 
@@ -39,7 +40,54 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument(
         "--publish", action="store_true", help="make the imported issues visible to readers"
     )
+    database = commands.add_parser("db", help="work on a database as a whole")
+    db_commands = database.add_subparsers(dest="db_command", required=True)
+    copier = db_commands.add_parser(
+        "copy",
+        help="copy everything from one database to another (SQLite or PostgreSQL, either way)",
+    )
+    copier.add_argument("--from", dest="source", required=True, metavar="DATABASE_URL")
+    copier.add_argument("--to", dest="target", required=True, metavar="DATABASE_URL")
+    copier.add_argument(
+        "--replace", action="store_true", help="delete what the target holds before copying"
+    )
     return parser
+
+
+def _copy_progress(table: str, done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    end = "\n" if done >= total else ""
+    bar = "#" * filled + "." * (width - filled)
+    print(f"\r{table:<20} [{bar}] {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+async def copy_databases(source_url: str, target_url: str, *, replace: bool) -> int:
+    """Copy one database into another, verify it, print the tables; return the exit status."""
+    from bot.storage.copying import copy_database  # noqa: PLC0415 - only this command
+
+    try:
+        source_target = parse_database_url(source_url)
+        target_target = parse_database_url(target_url)
+    except ValueError as exc:
+        print(f"error: {str(exc).replace('DATABASE_URL', 'the URL')}", file=sys.stderr)
+        return 2
+    try:
+        async with (
+            await Database.open(source_target) as source,
+            await Database.open(target_target) as target,
+        ):
+            summaries = await copy_database(
+                source, target, replace=replace, progress=_copy_progress
+            )
+            target_name = target.name
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Copied into {target_name}; every count and checksum equals the source's:")
+    for summary in summaries:
+        print(f"  {summary.table:<20} {summary.rows:>10} rows  {summary.checksum}")
+    return 0
 
 
 async def import_files(settings: Settings, files: Sequence[Path], *, publish: bool) -> int:
@@ -110,6 +158,11 @@ def _serve(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one command; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "db":
+        configure_logging(
+            logging.WARNING, secrets=[*url_password(args.source), *url_password(args.target)]
+        )
+        return asyncio.run(copy_databases(args.source, args.target, replace=args.replace))
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -94,6 +94,15 @@ class Dialect:
             )
         return f"date({column}, 'weekday 0', '-6 days')"
 
+    def continue_ids(self, table: str) -> str | None:
+        """Return the statement that makes new ids follow rows copied in with their own."""
+        if not self.is_postgresql:
+            return None  # SQLite's next rowid is always past the largest
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+        )
+
     # -- full-text search ------------------------------------------------------------------
 
     def unindex_issue(self) -> str:
