@@ -29,6 +29,7 @@ from bot.interface import menu
 from bot.interface.updates import PerChatUpdateProcessor
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
+from bot.storage.database import ACTIVE_CHECK_INTERVAL
 from handlers.registry import register
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,23 @@ async def post_init(application: BotApplication) -> None:
             first=timedelta(minutes=1),
             name="prune-searches",
         )
+        application.job_queue.run_repeating(
+            check_still_active,
+            interval=timedelta(seconds=ACTIVE_CHECK_INTERVAL),
+            first=timedelta(seconds=ACTIVE_CHECK_INTERVAL),
+            name="check-still-active",
+        )
+
+
+async def check_still_active(context: BotContext) -> None:
+    """Stop at once if the lock that makes this the active process is gone.
+
+    A standby may take over as soon as the lock is free; this process must then neither
+    poll nor send. It stops, and its supervisor starts it again as a standby.
+    """
+    if not await context.store.db.still_active():
+        log.error("Lost the database connection that makes this the active process; stopping")
+        context.application.stop_running()
 
 
 async def prune_searches(context: BotContext) -> None:

@@ -15,6 +15,8 @@ import socket
 import time
 from pathlib import Path
 
+import asyncpg
+
 from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
@@ -27,6 +29,7 @@ CHATS = 30
 EDITOR = 900_001
 CONCURRENCY = 4
 TAKEOVER_SECONDS = 10.0
+HOST = socket.gethostname()
 
 
 async def _log_says(log: Path, text: str, *, within: float) -> bool:
@@ -76,6 +79,59 @@ async def test_a_standby_takes_over_a_broadcast_when_the_active_process_is_kille
                     await standin.wait_for(1, chat_id=EDITOR, timeout=120)  # the final report
                     log = await stop(second, second_log)
             assert "Resuming broadcast" in log
+
+            repeats = 0
+            for chat_id in range(1, CHATS + 1):
+                whole, repeated = check_chat(
+                    standin.messages(chat_id), expected[LANGUAGES[chat_id % 3]]
+                )
+                assert whole, chat_id
+                repeats += len(repeated)
+            assert repeats <= 2 * CONCURRENCY
+    finally:
+        await postgres_server.drop_database(database)
+
+
+async def test_an_active_process_that_loses_its_lock_stops_and_the_standby_finishes(
+    tmp_path: Path, catalogs: Catalogs, postgres_server: PostgresServer
+) -> None:
+    database = await postgres_server.create_database()
+    try:
+        _, expected = await prepare(database, catalogs, chats=CHATS)
+        async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
+            standin.add_user(EDITOR, "Editor", language_code="en", started=True)
+            for chat_id in range(1, CHATS + 1):
+                standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+            env = bot_env(
+                standin,
+                database,
+                EDITOR_IDS=str(EDITOR),
+                SEND_CONCURRENCY=str(CONCURRENCY),
+                SEND_RATE_PER_SECOND="4",
+            )
+            first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+            async with bot_process(env, first_log) as first:
+                await standin.wait_for(lambda: standin.stats.messages_sent >= 3, timeout=30)
+                async with bot_process(env, second_log) as second:
+                    assert await _log_says(second_log, "standby:", within=30)
+                    # The server drops the connection that holds the active lock.
+                    admin = await asyncpg.connect(database)
+                    try:
+                        ended = await admin.fetchval(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = $1",
+                            f"weekly-commentary-bot pid {first.pid} on host {HOST}",
+                        )
+                    finally:
+                        await admin.close()
+                    assert ended == 1
+                    await asyncio.wait_for(first.wait(), timeout=30)
+                    assert "Lost the database connection" in read_log(first_log)
+                    assert await _log_says(
+                        second_log, "Taking over as the active process", within=TAKEOVER_SECONDS
+                    ), read_log(second_log)[-3000:]
+                    await standin.wait_for(1, chat_id=EDITOR, timeout=120)  # the final report
+                    await stop(second, second_log)
 
             repeats = 0
             for chat_id in range(1, CHATS + 1):

@@ -15,11 +15,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from bot.storage.dialect import Dialect, Row
 
-__all__ = ["Connection", "Database", "Row", "utcnow"]
+__all__ = ["ACTIVE_CHECK_INTERVAL", "Connection", "Database", "Row", "utcnow"]
+
+
+ACTIVE_CHECK_INTERVAL: Final = 2.0
+"""Seconds between the active process's checks of `Database.still_active`."""
 
 
 def utcnow() -> str:
@@ -101,6 +105,13 @@ class Database(ABC):
     @abstractmethod
     async def become_active(self) -> None:
         """Return once this process is the one that may poll and send on this database."""
+
+    async def still_active(self) -> bool:
+        """Return whether this process still holds the active process's lock.
+
+        Only PostgreSQL's lock can be lost while the process runs (with its connection).
+        """
+        return True
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Connection]:

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from bot.errors import ConstraintError, SchemaTooNewError
-from bot.storage.database import Connection, Database, Row
+from bot.storage.database import ACTIVE_CHECK_INTERVAL, Connection, Database, Row
 from bot.storage.dialect import POSTGRESQL, numbered_placeholders
 from bot.storage.migrations import MIGRATIONS, migration_script
 
@@ -33,6 +33,11 @@ MIGRATION_LOCK: Final = 0x5745_4B4C_4D47
 ACTIVE_LOCK: Final = 0x5745_4B4C_4143
 STANDBY_RETRY: Final = 2.0
 """Seconds between a standby's attempts to take the active lock."""
+ACTIVE_CHECK_TIMEOUT: Final = 1.0
+"""Seconds the active lock's connection may take to answer a check."""
+TAKEOVER_GRACE: Final = ACTIVE_CHECK_INTERVAL + ACTIVE_CHECK_TIMEOUT + 1.0
+"""Seconds a standby that got the lock waits before it acts: longer than the active
+process takes to notice a lost connection, so that one has stopped before this starts."""
 
 
 def _rowcount(status: str) -> int:
@@ -143,9 +148,21 @@ class PostgresDatabase(Database):
         except BaseException:
             await conn.close()
             raise
-        if said:
-            log.info("Taking over as the active process (%s)", me)
         self._active = conn
+        if said:
+            await asyncio.sleep(TAKEOVER_GRACE)
+            log.info("Taking over as the active process (%s)", me)
+
+    async def still_active(self) -> bool:
+        """Return whether the connection holding the active lock still answers."""
+        conn = self._active
+        if conn is None or conn.is_closed():
+            return False
+        try:
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=ACTIVE_CHECK_TIMEOUT)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            return False
+        return True
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
