@@ -5,7 +5,10 @@ Fills a fresh SQLite file with 100,000 subscribed chats and five years of weekly
 application with a request layer that answers from memory, so the figures are the bot's
 own work (handlers, queries, rendering), not network time.
 
-    python -m bench.reader_queries [--chats N] [--weeks N] [--rounds N]
+    python -m bench.reader_queries [--chats N] [--weeks N] [--rounds N] [--engine postgresql]
+
+With `--engine postgresql` the same runs on a fresh database of a throwaway PostgreSQL
+server started from the installed binaries (or on the server TEST_DATABASE_URL names).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from bot.newsletter.content import LANGUAGES, CommentaryDraft, CommentaryText, I
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin.in_memory import RecordingRequest, Updates
+from tests.postgres_server import PostgresServer
 
 TOPICS = ("belarus-russia", "economy", "domestic-politics", "belarus-eu", "society")
 WORDS = [
@@ -151,50 +155,62 @@ async def main() -> None:
     parser.add_argument("--chats", type=int, default=100_000)
     parser.add_argument("--weeks", type=int, default=260)
     parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            token="7000:BENCHTOKENBENCHTOKENBENCH",
-            api_url="http://127.0.0.1:9",
-            database_path=Path(tmp) / "bench.sqlite3",
+    server = PostgresServer.from_environment() if args.engine == "postgresql" else None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            postgres_url = None if server is None else await server.create_database()
+            await _run(args, Path(tmp) / "bench.sqlite3", postgres_url)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+async def _run(args: argparse.Namespace, path: Path, postgres_url: str | None) -> None:
+    settings = Settings(
+        token="7000:BENCHTOKENBENCHTOKENBENCH",
+        api_url="http://127.0.0.1:9",
+        database_path=path,
+        postgres_url=postgres_url,
+    )
+    request = RecordingRequest()
+    # Without the flood-limit throttle: it would time Telegram's 30 msg/s, not the bot.
+    built = build_application(settings, Catalogs.load(), request=request, rate_limited=False)
+    async with serving(built) as application:
+        started = time.perf_counter()
+        await _fill(application.bot_data.store, chats=args.chats, weeks=args.weeks)
+        print(
+            f"filled {args.chats:,} chats and {args.weeks} issues x 5 commentaries x 3 "
+            f"languages in {time.perf_counter() - started:.1f} s"
         )
-        request = RecordingRequest()
-        # Without the flood-limit throttle: it would time Telegram's 30 msg/s, not the bot.
-        built = build_application(settings, Catalogs.load(), request=request, rate_limited=False)
-        async with serving(built) as application:
-            started = time.perf_counter()
-            await _fill(application.bot_data.store, chats=args.chats, weeks=args.weeks)
-            print(
-                f"filled {args.chats:,} chats and {args.weeks} issues x 5 commentaries x 3 "
-                f"languages in {time.perf_counter() - started:.1f} s"
-            )
-            updates = Updates(application.bot)
-            rng = random.Random(11)
+        updates = Updates(application.bot)
+        rng = random.Random(11)
 
-            async def process(update: Update) -> None:
-                await application.process_update(update)
-                request.clear()
+        async def process(update: Update) -> None:
+            await application.process_update(update)
+            request.clear()
 
-            def chat(_: int) -> int:
-                return rng.randint(1, args.chats)
+        def chat(_: int) -> int:
+            return rng.randint(1, args.chats)
 
-            await _measure(
-                "/latest", args.rounds, lambda n: updates.message(chat(n), "/latest"), process
-            )
-            await _measure(
-                "/archive",
-                args.rounds,
-                lambda n: updates.press(chat(n), f"ar:{rng.choice(TOPICS)}:{rng.randint(0, 40)}"),
-                process,
-            )
-            await _measure(
-                "/search",
-                args.rounds,
-                lambda n: updates.message(
-                    chat(n), f"/search {rng.choice(WORDS)} {rng.choice(WORDS)[:4]}"
-                ),
-                process,
-            )
+        await _measure(
+            "/latest", args.rounds, lambda n: updates.message(chat(n), "/latest"), process
+        )
+        await _measure(
+            "/archive",
+            args.rounds,
+            lambda n: updates.press(chat(n), f"ar:{rng.choice(TOPICS)}:{rng.randint(0, 40)}"),
+            process,
+        )
+        await _measure(
+            "/search",
+            args.rounds,
+            lambda n: updates.message(
+                chat(n), f"/search {rng.choice(WORDS)} {rng.choice(WORDS)[:4]}"
+            ),
+            process,
+        )
 
 
 if __name__ == "__main__":
