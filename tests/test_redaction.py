@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
+from bot.config import url_password
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, import_sample_content
 from bot.operations.logging_setup import LOG_FORMAT
 from bot.operations.redaction import MASK, RedactingFormatter, Redactor, secret_parts
@@ -133,3 +134,19 @@ async def test_a_healthy_run_at_debug_never_prints_the_token(tmp_path: Path) -> 
             output = await stop(process, log)
     assert "Set Bot API URL" in output and "getUpdates" in output
     assert_no_secret(output, DEMO_TOKEN)
+
+
+def test_a_database_password_is_masked_like_the_token() -> None:
+    url = "postgresql://bot:pa%3Ass@db1:5432,db2:5432/news?target_session_attrs=read-write"
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, Redactor(url_password(url))))
+    logger = logging.getLogger("redaction-test-database")
+    logger.addHandler(handler)
+    try:
+        logger.error("Could not connect to %s: password %s refused", url, "pa:ss")
+    finally:
+        logger.removeHandler(handler)
+    text = output.getvalue()
+    assert "pa:ss" not in text and "pa%3Ass" not in text
+    assert f"postgresql://bot:{MASK}@db1:5432,db2:5432/news" in text
