@@ -24,6 +24,8 @@ from bot.feeds.html import first_paragraph, to_telegram
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.telegram_html import html_to_text
 
+_LANGUAGE_SET: Final = frozenset(LANGUAGES)
+
 TRACKING_PARAMETERS: Final = frozenset(
     {"fbclid", "gclid", "yclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_ga", "igshid"}
 )
@@ -94,9 +96,8 @@ def _alternates(entry: Any, own_language: str) -> dict[str, str]:
     for link in entry.get("links", ()):
         language = (link.get("hreflang") or "").lower().split("-")[0]
         href = link.get("href")
-        if link.get("rel") == "alternate" and href and language in LANGUAGES:
-            if language != own_language:
-                found[language] = href
+        if link.get("rel") == "alternate" and href and language in _LANGUAGE_SET - {own_language}:
+            found[language] = href
     return found
 
 

@@ -271,14 +271,16 @@ class _Walker(HTMLParser):
             self.cells_in_row += 1
             if tag == "th":
                 self._open("b")
-        elif tag == "img":
+        elif tag in ("img", "iframe", "video", "source"):
+            self._embedded(tag, values)
+
+    def _embedded(self, tag: str, values: dict[str, str | None]) -> None:
+        address = _web_address(values.get("src"), self.base)
+        if tag == "img":
             caption = (values.get("alt") or values.get("title") or "").strip()
-            self._media(_PICTURE, _web_address(values.get("src"), self.base), caption)
-        elif tag in ("iframe", "video", "source"):
-            caption = (values.get("title") or "").strip()
-            address = _web_address(values.get("src"), self.base)
-            if tag != "source" or address is not None:
-                self._media(_VIDEO, address, caption)
+            self._media(_PICTURE, address, caption)
+        elif tag != "source" or address is not None:
+            self._media(_VIDEO, address, (values.get("title") or "").strip())
 
     def _emit_break_if_pre(self) -> None:
         if self.pre:

@@ -13,6 +13,7 @@ from bot.errors import DuplicateKeyError, SchemaTooNewError, StorageError
 from bot.storage.archive import Archive
 from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database
+from bot.storage.intake import Intake
 from bot.storage.records import (
     Broadcast,
     BroadcastKind,
@@ -47,6 +48,7 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "DuplicateKeyError",
+    "Intake",
     "IssueInfo",
     "IssueView",
     "OutboxItem",
@@ -71,6 +73,7 @@ class Store:
         self.subscriptions = Subscriptions(db)
         self.broadcasts = Broadcasts(db)
         self.searches = SavedSearches(db)
+        self.intake = Intake(db)
 
     @classmethod
     async def open(cls, path: Path) -> Self:
