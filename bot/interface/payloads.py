@@ -287,7 +287,7 @@ def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     return None
 
 
-def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per payload kind
+def parse(data: str | None) -> Action | None:  # noqa: PLR0911, PLR0912 - one case per payload kind
     """Return the action a payload stands for, or None if it is malformed."""
     if not data or len(data.encode()) > MAX_BYTES or ":" not in data:
         return None
