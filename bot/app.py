@@ -25,6 +25,9 @@ from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
 from bot.editorial.reports import EditorReporter
 from bot.editorial.workflow import Editorial
+from bot.feeds.desk import EditorDesk
+from bot.feeds.intake import FeedIntake
+from bot.feeds.topics import load_topic_map
 from bot.interface import menu
 from bot.interface.updates import PerChatUpdateProcessor
 from bot.newsletter.i18n import Catalogs
@@ -91,6 +94,45 @@ async def post_init(application: BotApplication) -> None:
             first=timedelta(minutes=1),
             name="prune-searches",
         )
+    if settings.feeds.enabled:
+        data.feeds = start_intake(application, store, editorial)
+
+
+def start_intake(application: BotApplication, store: Store, editorial: Editorial) -> FeedIntake:
+    """Create feed intake and poll it as a named job every FEED_INTERVAL."""
+    data = application.bot_data
+    settings = data.settings
+    intake = FeedIntake(
+        store,
+        load_topic_map(settings.feeds.topics_file),
+        settings.feeds.urls,
+        interval=settings.feeds.interval,
+        timezone=settings.timezone,
+        since=settings.feeds.since,
+        listener=EditorDesk(
+            bot=application.bot,
+            store=store,
+            catalogs=data.catalogs,
+            settings=settings,
+            editorial=editorial,
+        ),
+    )
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            poll_feeds,
+            interval=settings.feeds.interval,
+            first=timedelta(seconds=5),
+            name="poll-feeds",
+        )
+    log.info("Reading %d feeds every %s", len(intake.feeds), settings.feeds.interval)
+    return intake
+
+
+async def poll_feeds(context: BotContext) -> None:
+    """Poll the website's feeds that are due (the job's callback)."""
+    intake = context.bot_data.feeds
+    if intake is not None:
+        await intake.poll()
 
 
 async def prune_searches(context: BotContext) -> None:
@@ -111,6 +153,9 @@ async def post_stop(application: BotApplication) -> None:
         delivery = data.delivery
     except RuntimeError:
         return
+    if data.feeds is not None:
+        await data.feeds.close()
+        data.feeds = None
     await delivery.close()
     data.attach_delivery(None)
     data.attach_editorial(None)

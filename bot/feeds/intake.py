@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF: Final = timedelta(hours=4)
 FAILURES_BEFORE_ALERT: Final = 3
 """Consecutive failures after which the editors are told (and told again on recovery)."""
+DUE_SLACK: Final = timedelta(seconds=30)
+"""A feed due this soon is polled now rather than a whole interval later."""
 MIGRATION_MINIMUM: Final = 3
 """Fewest new-looking posts that can make a poll look like a site migration."""
 
@@ -189,7 +191,7 @@ class FeedIntake:
                 language
                 for language, state in states.items()
                 if not state.paused
-                and (force or state.next_poll_at is None or state.next_poll_at <= now)
+                and (force or state.next_poll_at is None or state.next_poll_at <= now + DUE_SLACK)
             ]
             fetched = await asyncio.gather(
                 *(

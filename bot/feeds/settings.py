@@ -12,7 +12,8 @@ from typing import Final
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from bot.feeds.topics import DEFAULT_TOPICS_FILE
+from bot.errors import ConfigError
+from bot.feeds.topics import DEFAULT_TOPICS_FILE, load_topic_map
 from bot.newsletter.content import LANGUAGES
 
 _DURATION: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
@@ -106,6 +107,11 @@ def load_feed_settings(
         topics_file = Path(raw_topics)
         if not topics_file.is_file():
             problems.append(f"FEED_TOPICS names no file: {raw_topics!r}")
+    if urls and topics_file.is_file():
+        try:
+            load_topic_map(topics_file)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     return FeedSettings(
         urls=urls,
         interval=_duration(env, "FEED_INTERVAL", timedelta(minutes=15), problems),
