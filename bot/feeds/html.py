@@ -95,6 +95,8 @@ _RULE: Final = "———"
 _PICTURE: Final = "🖼"
 _VIDEO: Final = "▶"
 _CELL_SEPARATOR: Final = " · "
+_HTML_SPACE: Final = str.maketrans("\t\n\r\f", "    ")
+"""HTML's white space is ASCII only: a no-break space is a character to keep."""
 
 
 def sanitize(html: str) -> str:
@@ -326,14 +328,15 @@ class _Walker(HTMLParser):
         if self.pre:
             self._text(data)
             return
-        text = " ".join(data.split())
+        spaced = data.translate(_HTML_SPACE)
+        text = " ".join(word for word in spaced.split(" ") if word)
         if not text:
             if data and self.wrote_text and not self.pending_break:
                 self.out.append(" ")
             return
-        if data[:1].isspace() and self.wrote_text and not self.pending_break:
+        if spaced.startswith(" ") and self.wrote_text and not self.pending_break:
             text = " " + text
-        if data[-1:].isspace():
+        if spaced.endswith(" "):
             text += " "
         self._text(text)
 
