@@ -339,7 +339,9 @@ class FeedIntake:
 
     async def _store_new(self, entry: FeedEntry, report: FeedReport, now: datetime) -> None:
         alternates = {lang: normalise(url) for lang, url in entry.alternates.items()}
-        matched_by = MatchedBy.FEED if alternates else MatchedBy.NONE
+        # A translation stored earlier may name this post (on its page or in its entry):
+        # that is evidence too, read from the page when this entry names nothing itself.
+        matched_by = MatchedBy.FEED if alternates else MatchedBy.PAGE
         join = await self._store.intake.linked_commentary(
             entry.language, entry.link_identity, alternates
         )
