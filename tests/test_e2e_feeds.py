@@ -1,0 +1,111 @@
+"""End to end: the website's feeds reach readers through the editor and the outbox.
+
+The bot runs on the Bot API stand-in and reads a local WordPress-shaped site. Polls are
+started by the test (the job would start them every FEED_INTERVAL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.feeds.settings import FeedSettings
+from bot.feeds.intake import FeedIntake
+from standin import BotApiStandIn
+from standin.feed_posts import commentary_posts
+from standin.feed_site import FeedSite
+from tests.newsroom import EDITOR, newsroom, open_private_chats, prepare_database, readers
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    async with FeedSite() as running:
+        yield running
+
+
+def feed_settings(site: FeedSite) -> FeedSettings:
+    return FeedSettings(
+        urls={language: site.feed_url(language) for language in ("be", "ru", "en")},
+        interval=timedelta(hours=1),
+        since=datetime.now(UTC) - timedelta(days=1),
+    )
+
+
+def intake_of(desk: object) -> FeedIntake:
+    feeds = desk.application.bot_data.feeds  # type: ignore[attr-defined]
+    assert feeds is not None
+    return feeds
+
+
+async def test_a_new_commentary_reaches_readers_once_and_a_later_edit_is_not_pushed(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    audience = readers(3)
+    await prepare_database(database, audience, newest_stored=False)
+    open_private_chats(standin, audience)
+    posts = commentary_posts(0, 500, datetime.now(UTC) - timedelta(hours=2))
+    for post in posts:
+        site.add(post)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        told = standin.messages(EDITOR)[before:]
+        assert len(told) == 1, [m.text for m in told]
+        assert "From the website: 3 new or changed posts" in told[0].text
+        assert any(b["text"] == "Send now" for b in told[0].buttons)
+
+        await desk.press("Send now")
+        await desk.press("Yes, send now")
+        started = await desk.store.broadcasts.recent(1)
+        await desk.finish(started[0].id)
+        for chat_id, language in audience.items():
+            got = desk.received(chat_id)
+            title = next(p.title for p in posts if p.language == language)
+            assert sum(title in html for html in got) == 1, (language, got)
+
+        delivered_title = posts[2].title
+        site.edit(posts[2].pid, title="Rail transit: a corrected headline")
+        received = {chat_id: len(desk.received(chat_id)) for chat_id in audience}
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        assert {chat_id: len(desk.received(chat_id)) for chat_id in audience} == received
+        told = standin.messages(EDITOR)[before:]
+        assert len(told) == 1 and "edited on the website after the issue was sent" in told[0].text
+        title = await desk.store.db.scalar(
+            "SELECT title FROM commentary_texts WHERE language = 'en' AND link LIKE '%rail%'"
+        )
+        assert title == delivered_title, "readers' version stays until a correction"
+
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        assert len(standin.messages(EDITOR)) == before + 1, "told once"
+
+
+async def test_editors_see_and_pause_the_feeds(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    await prepare_database(database, {}, newest_stored=False)
+    for post in commentary_posts(1, 600, datetime.now(UTC) - timedelta(hours=2)):
+        site.add(post)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        await intake_of(desk).poll(force=True)
+        shown = await desk.say("/feeds")
+        assert "Website feeds" in shown[-1].text
+        assert shown[-1].text.count("1 post seen") == 3
+        assert [b["text"] for b in shown[-1].buttons] == [
+            "Pause: Беларуская",
+            "Pause: Русский",
+            "Pause: English",
+        ]
+        await desk.press("Pause: Русский")
+        state = await desk.store.intake.feed("ru")
+        assert state is not None and state.paused
+        card = standin.messages(EDITOR)[-1]
+        assert "Resume: Русский" in [b["text"] for b in card.buttons]
+        refused = await desk.say("/feeds", user=9001)
+        assert "only for the newsletter's editors" in refused[-1].text
