@@ -78,9 +78,8 @@ async def _feeds_view(
     for language, url in intake.feeds.items():
         state = states.get(language)
         if state is None:
-            blocks.append(
-                escape(f"{LANGUAGE_NAMES[language]} — {t.gettext('not polled yet')}\n{url}")
-            )
+            waiting = t.gettext("not polled yet")
+            blocks.append(escape(f"{LANGUAGE_NAMES[language]} — {waiting}\n{url}"))
             continue
         blocks.append("\n".join(_feed_lines(t, context, state)))
         label = (

@@ -24,8 +24,8 @@ from telegram.request import BaseRequest
 from bot.app import build_application, running
 from bot.config import SendLimits, Settings
 from bot.context import BotApplication
-from bot.feeds.settings import FeedSettings
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR, Scene
+from bot.feeds.settings import FeedSettings
 from bot.newsletter.content import LANGUAGES, IssueDraft
 from bot.newsletter.importer import read_issue_files
 from bot.storage import Broadcast, IssueInfo, RenderedMessage, Store

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.feeds.settings import FeedSettings
 from bot.feeds.intake import FeedIntake
+from bot.feeds.settings import FeedSettings
 from standin import BotApiStandIn
 from standin.feed_posts import commentary_posts
 from standin.feed_site import FeedSite

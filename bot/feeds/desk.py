@@ -23,7 +23,7 @@ from bot.editorial import views
 from bot.editorial.workflow import Editor, Editorial, ScheduleOutcome
 from bot.feeds.settings import FeedMode
 from bot.interface import payloads
-from bot.newsletter.i18n import LANGUAGE_NAMES, Catalogs, Translator, reply_language
+from bot.newsletter.i18n import LANGUAGE_NAMES, N_, Catalogs, Translator, reply_language
 from bot.newsletter.render import bold
 from bot.newsletter.telegram_html import escape, truncate_text
 from bot.storage import BroadcastStatus, Store
@@ -221,15 +221,17 @@ class EditorDesk:
     async def recovered(self, state: FeedState) -> None:
         """Tell the editors a failing feed works again."""
         await self._tell_all(
-            "The {language} feed works again.", language=LANGUAGE_NAMES[state.language]
+            N_("The {language} feed works again."), language=LANGUAGE_NAMES[state.language]
         )
 
     async def unmapped(self, language: str, category: str, title: str) -> None:
         """Tell the editors once about a category no topic lists."""
         await self._tell_all(
-            "The website category “{category}” ({language}, first seen on “{title}”) maps to "
-            "no topic, so its posts go to the default topic. Add it to the topics file to "
-            "change that.",
+            N_(
+                "The website category “{category}” ({language}, first seen on “{title}”) maps to "
+                "no topic, so its posts go to the default topic. Add it to the topics file to "
+                "change that."
+            ),
             category=category or "—",
             language=LANGUAGE_NAMES[language],
             title=title,
