@@ -67,6 +67,8 @@ class FeedSite:
     hreflang_in_feed: bool = False
     """Also name the translations in each feed entry (`atom:link rel=alternate hreflang`)."""
     hang_seconds: float = 30.0
+    items_per_feed: int = 10
+    """How many of the newest posts a feed carries (WordPress's default is 10)."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     """(path, If-None-Match) of every request, in order."""
     _runner: web.AppRunner | None = None
@@ -121,7 +123,7 @@ class FeedSite:
         return "".join(links)
 
     def rss(self, language: str, encoding: str = "UTF-8") -> str:
-        """Return a language's RSS 2.0 feed as WordPress writes it (newest first, 10 items)."""
+        """Return a language's RSS 2.0 feed as WordPress writes it, newest first."""
         items = []
         for post in self._latest(language):
             categories = "".join(
@@ -181,7 +183,7 @@ class FeedSite:
 
     def _latest(self, language: str) -> list[Post]:
         posts = [p for p in self.posts.values() if p.language == language]
-        return sorted(posts, key=lambda p: p.published, reverse=True)[:10]
+        return sorted(posts, key=lambda p: p.published, reverse=True)[: self.items_per_feed]
 
     def page(self, post: Post) -> str:
         """Return a post's page with its hreflang alternates."""

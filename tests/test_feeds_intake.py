@@ -279,7 +279,7 @@ async def test_a_crash_between_posts_neither_loses_nor_doubles_any(
     original = store.intake.store_version
     calls = 0
 
-    async def crashing(*args: object, **kwargs: object) -> int:
+    async def crashing(*args: object, **kwargs: object) -> tuple[int, int]:
         nonlocal calls
         calls += 1
         if calls == 4:

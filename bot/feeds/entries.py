@@ -128,7 +128,10 @@ def read_entry(entry: Any, language: str, base: str | None) -> FeedEntry | None:
     link = _own_link(entry, language)
     guid = entry.get("id") or None
     identity_source = guid or link
-    title = html_to_text(to_telegram(entry.get("title", ""))).strip()
+    title = entry.get("title", "")
+    if "<" in title or "&" in title:
+        title = html_to_text(to_telegram(title))
+    title = " ".join(title.split())
     if not identity_source or not title:
         return None
     body_html, body_base = _content(entry)

@@ -153,6 +153,8 @@ class FeedIntake:
         self._owns_client = client is None
         self._total_timeout = total_timeout
         self._lock = asyncio.Lock()
+        self._own: list[tuple[int, int, str, FeedReport]] = []
+        """Posts of the running poll that started a commentary of their own."""
 
     async def close(self) -> None:
         """Close the HTTP client intake opened."""
@@ -210,6 +212,7 @@ class FeedIntake:
                     continue
                 answer = fetched[due.index(language)]
                 reports.append(await self._take(states[language], answer, now))
+            await self._ask_about_unmatched()
             await self._announce()
             return reports
 
@@ -225,7 +228,10 @@ class FeedIntake:
             return report
         try:
             if answer.body is not None:
-                parsed = parse_feed(answer.body, answer.headers, answer.url, state.language)
+                # Reading a big feed takes a while: in a thread, the bot keeps answering.
+                parsed = await asyncio.to_thread(
+                    parse_feed, answer.body, answer.headers, answer.url, state.language
+                )
                 report.outcome = FeedOutcome.CHANGED
                 report.ill_formed = parsed.ill_formed
                 await self._store_entries(state, parsed.entries, report, now)
@@ -376,23 +382,35 @@ class FeedIntake:
             join=join,
             matched_by=matched_by if join is not None else MatchedBy.NONE,
         )
-        await self._store.intake.store_version(version, now)
+        entry_id, commentary_id = await self._store.intake.store_version(version, now)
         report.new.append(entry.title)
         if join is None:
-            await self._ask_if_unmatched(entry, report)
+            self._own.append((entry_id, commentary_id, entry.title, report))
         for category in choice.unmapped:
             if await self._store.intake.notice_once("category", category.casefold(), now):
                 log.info("Feed %s: category %r maps to no topic", entry.language, category)
                 if self._listener is not None:
                     await self._listener.unmapped(entry.language, category, entry.title)
 
-    async def _ask_if_unmatched(self, entry: FeedEntry, report: FeedReport) -> None:
-        """Leave the post its own commentary, and ask when its week has candidates."""
-        stored = await self._store.intake.known(entry.language, [entry.identity])
-        mine = stored[entry.identity]
-        if await self._store.intake.candidates(mine.id):
-            await self._store.intake.mark_undecided(mine.id)
-            report.unmatched.append(entry.title)
+    async def _ask_about_unmatched(self) -> None:
+        """Leave each post that started a commentary of its own so, and ask the editors when
+        its week holds commentaries it could be a translation of.
+
+        Run after every feed of the poll is stored: translations of the same poll have
+        joined by then, and only posts still alone are asked about.
+        """
+        asked: set[int] = set()
+        # Latest first, and one question per pair: asking about the English post whether it
+        # is the Belarusian one's translation also settles the Belarusian post.
+        for entry_id, commentary_id, title, report in reversed(self._own):
+            if commentary_id in asked:
+                continue
+            candidates = await self._store.intake.candidates(entry_id)
+            if candidates:
+                await self._store.intake.mark_undecided(entry_id)
+                report.unmatched.append(title)
+                asked.update(candidate.commentary_id for candidate in candidates)
+        self._own.clear()
 
     async def _announce(self) -> None:
         items = await self._store.intake.to_announce()

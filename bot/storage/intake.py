@@ -296,28 +296,29 @@ class Intake:
         names this post's link among its own alternates. Only commentaries without a
         version in `language` qualify.
         """
-        rows: list[aiosqlite.Row] = []
+        clauses: list[str] = []
+        params: list[object] = []
         for other, link in alternates.items():
-            rows += await self._db.fetchall(
-                "SELECT commentary_id FROM feed_entries WHERE language = ? AND "
-                "link_identity = ? AND commentary_id IS NOT NULL",
-                (other, link),
+            clauses.append(
+                "SELECT commentary_id FROM feed_entries WHERE language = ? AND link_identity = ?"
             )
+            params += [other, link]
         if link_identity is not None:
-            rows += await self._db.fetchall(
+            clauses.append(
                 "SELECT e.commentary_id FROM feed_alternates a "
                 "JOIN feed_entries e ON e.id = a.entry_id "
-                "WHERE a.language = ? AND a.link_identity = ? AND e.commentary_id IS NOT NULL",
-                (language, link_identity),
+                "WHERE a.language = ? AND a.link_identity = ?"
             )
-        for row in rows:
-            taken = await self._db.scalar(
-                "SELECT 1 FROM commentary_texts WHERE commentary_id = ? AND language = ?",
-                (row[0], language),
-            )
-            if not taken:
-                return int(row[0])
-        return None
+            params += [language, link_identity]
+        if not clauses:
+            return None
+        found = await self._db.scalar(
+            f"SELECT ev.commentary_id FROM ({' UNION ALL '.join(clauses)}) AS ev "
+            "WHERE ev.commentary_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM commentary_texts t "
+            "WHERE t.commentary_id = ev.commentary_id AND t.language = ?) LIMIT 1",
+            (*params, language),
+        )
+        return None if found is None else int(found)
 
     async def remember_archive(
         self,
@@ -353,17 +354,17 @@ class Intake:
                 ),
             )
 
-    async def store_version(self, version: NewVersion, now: datetime) -> int:
-        """Store a new post and the commentary version it is, atomically; return the
-        commentary's id."""
+    async def store_version(self, version: NewVersion, now: datetime) -> tuple[int, int]:
+        """Store a new post and the commentary version it is, atomically; return the ids of
+        the post and of the commentary."""
         async with self._db.transaction() as conn:
             commentary_id = version.join
             if commentary_id is None:
-                issue_id = await _week_issue(conn, version.week_start, now)
+                issue_id, published = await _week_issue(conn, version.week_start, now)
                 commentary_id = await _new_commentary(conn, issue_id, version)
             else:
-                issue_id = await _issue_of(conn, commentary_id)
-            await _topic_names(conn, issue_id, version.topic_key, version.topic_names)
+                issue_id, published = await _issue_of(conn, commentary_id)
+            await _topic_names(conn, issue_id, version.topic_key, version.topic_names, published)
             await _save_text(conn, commentary_id, version.text, now)
             cur = await conn.execute(
                 """INSERT INTO feed_entries (language, identity, link, link_identity, title,
@@ -384,14 +385,17 @@ class Intake:
                     _stamp(now),
                 ),
             )
-            entry_id = cur.lastrowid
-            await conn.executemany(
-                "INSERT INTO feed_alternates (entry_id, language, link_identity) VALUES (?, ?, ?)",
-                [(entry_id, language, link) for language, link in version.alternates.items()],
-            )
-            if await _published(conn, issue_id):
+            assert cur.lastrowid is not None
+            entry_id: int = cur.lastrowid
+            if version.alternates:
+                await conn.executemany(
+                    "INSERT INTO feed_alternates (entry_id, language, link_identity) "
+                    "VALUES (?, ?, ?)",
+                    [(entry_id, language, link) for language, link in version.alternates.items()],
+                )
+            if published:
                 await index_issue(conn, issue_id)
-        return commentary_id
+        return entry_id, commentary_id
 
     async def delivered(self, commentary_id: int) -> bool:
         """Tell whether the issue holding a commentary was delivered (or is being)."""
@@ -432,8 +436,8 @@ class Intake:
                 "updated_at = ? WHERE id = ?",
                 (content_hash, text.title, _stamp(now), known.id),
             )
-            issue_id = await _issue_of(conn, known.commentary_id)
-            if await _published(conn, issue_id):
+            issue_id, published = await _issue_of(conn, known.commentary_id)
+            if published:
                 await index_issue(conn, issue_id)
             return True
 
@@ -572,53 +576,49 @@ async def _scalar(conn: aiosqlite.Connection, sql: str, params: tuple[object, ..
     return None if row is None else row[0]
 
 
-async def _published(conn: aiosqlite.Connection, issue_id: int) -> bool:
-    return bool(
-        await _scalar(
-            conn, "SELECT published_at IS NOT NULL FROM issues WHERE id = ?", (issue_id,)
-        )
-    )
-
-
-async def _week_issue(conn: aiosqlite.Connection, week_start: date, now: datetime) -> int:
-    """Return the issue of a week, creating it when its first commentary arrives."""
+async def _week_issue(
+    conn: aiosqlite.Connection, week_start: date, now: datetime
+) -> tuple[int, bool]:
+    """Return the issue of a week (and whether it is published), creating it when its
+    first commentary arrives."""
     week_end = week_start + timedelta(days=WEEK_DAYS - 1)
     await conn.execute(
         """INSERT INTO issues (week_start, week_end, created_at, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (week_start) DO NOTHING""",
         (week_start.isoformat(), week_end.isoformat(), _stamp(now), _stamp(now)),
     )
-    issue_id = await _scalar(
-        conn, "SELECT id FROM issues WHERE week_start = ?", (week_start.isoformat(),)
-    )
-    assert isinstance(issue_id, int)
-    return issue_id
+    async with conn.execute(
+        "SELECT id, published_at IS NOT NULL FROM issues WHERE week_start = ?",
+        (week_start.isoformat(),),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1])
 
 
-async def _issue_of(conn: aiosqlite.Connection, commentary_id: int) -> int:
-    issue_id = await _scalar(
-        conn, "SELECT issue_id FROM commentaries WHERE id = ?", (commentary_id,)
-    )
-    assert isinstance(issue_id, int)
-    return issue_id
+async def _issue_of(conn: aiosqlite.Connection, commentary_id: int) -> tuple[int, bool]:
+    async with conn.execute(
+        "SELECT c.issue_id, i.published_at IS NOT NULL FROM commentaries c "
+        "JOIN issues i ON i.id = c.issue_id WHERE c.id = ?",
+        (commentary_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0]), bool(row[1])
 
 
 async def _new_commentary(conn: aiosqlite.Connection, issue_id: int, version: NewVersion) -> int:
     await conn.execute(
         "INSERT INTO topics (key) VALUES (?) ON CONFLICT DO NOTHING", (version.topic_key,)
     )
-    position = await _scalar(
-        conn,
-        "SELECT coalesce(max(position), 0) + 1 FROM commentaries WHERE issue_id = ?",
-        (issue_id,),
-    )
     cur = await conn.execute(
-        "INSERT INTO commentaries (issue_id, key, topic_key, position) VALUES (?, ?, ?, ?)",
+        "INSERT INTO commentaries (issue_id, key, topic_key, position) "
+        "SELECT ?, ?, ?, coalesce(max(position), 0) + 1 FROM commentaries WHERE issue_id = ?",
         (
             issue_id,
             commentary_key(version.language, version.identity),
             version.topic_key,
-            position,
+            issue_id,
         ),
     )
     assert cur.lastrowid is not None
@@ -626,24 +626,26 @@ async def _new_commentary(conn: aiosqlite.Connection, issue_id: int, version: Ne
 
 
 async def _topic_names(
-    conn: aiosqlite.Connection, issue_id: int, topic_key: str, names: Mapping[str, str]
+    conn: aiosqlite.Connection,
+    issue_id: int,
+    topic_key: str,
+    names: Mapping[str, str],
+    published: bool,
 ) -> None:
     """Name a topic as the issue gives it: drafts until published, as `Archive` does."""
     await conn.execute("INSERT INTO topics (key) VALUES (?) ON CONFLICT DO NOTHING", (topic_key,))
-    visible = await _published(conn, issue_id)
-    for language, name in names.items():
-        if visible:
-            await conn.execute(
-                "INSERT INTO topic_names (topic_key, language, name) VALUES (?, ?, ?) "
-                "ON CONFLICT (topic_key, language) DO NOTHING",
-                (topic_key, language, name),
-            )
-        else:
-            await conn.execute(
-                "INSERT INTO topic_name_drafts (issue_id, topic_key, language, name) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (issue_id, topic_key, language) DO NOTHING",
-                (issue_id, topic_key, language, name),
-            )
+    if published:
+        await conn.executemany(
+            "INSERT INTO topic_names (topic_key, language, name) VALUES (?, ?, ?) "
+            "ON CONFLICT (topic_key, language) DO NOTHING",
+            [(topic_key, language, name) for language, name in names.items()],
+        )
+    else:
+        await conn.executemany(
+            "INSERT INTO topic_name_drafts (issue_id, topic_key, language, name) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (issue_id, topic_key, language) DO NOTHING",
+            [(issue_id, topic_key, language, name) for language, name in names.items()],
+        )
 
 
 async def _save_text(
