@@ -32,6 +32,7 @@ from bot.interface import menu
 from bot.interface.updates import PerChatUpdateProcessor
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
+from handlers.editor import PENDING_CORRECTION
 from handlers.registry import register
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,9 @@ def start_intake(application: BotApplication, store: Store, editorial: Editorial
             catalogs=data.catalogs,
             settings=settings,
             editorial=editorial,
+            offer_correction=lambda editor_id, draft: application.chat_data[editor_id].update(
+                {PENDING_CORRECTION: draft}
+            ),
         ),
     )
     if application.job_queue is not None:

@@ -75,7 +75,10 @@ async def test_a_new_commentary_reaches_readers_once_and_a_later_edit_is_not_pus
         await desk.scene.settle()
         assert {chat_id: len(desk.received(chat_id)) for chat_id in audience} == received
         told = standin.messages(EDITOR)[before:]
-        assert len(told) == 1 and "edited on the website after the issue was sent" in told[0].text
+        assert len(told) == 2, [m.text for m in told]
+        assert "edited on the website after the issue was sent" in told[0].text
+        assert "Correction of the issue of" in told[1].text
+        assert "Rail transit: a corrected headline" in told[1].text
         title = await desk.store.db.scalar(
             "SELECT title FROM commentary_texts WHERE language = 'en' AND link LIKE '%rail%'"
         )
@@ -83,7 +86,15 @@ async def test_a_new_commentary_reaches_readers_once_and_a_later_edit_is_not_pus
 
         await intake_of(desk).poll(force=True)
         await desk.scene.settle()
-        assert len(standin.messages(EDITOR)) == before + 1, "told once"
+        assert len(standin.messages(EDITOR)) == before + 2, "told once"
+
+        english = [chat_id for chat_id, language in audience.items() if language == "en"]
+        delivered = standin.messages(english[0])
+        await desk.press("Apply the correction")
+        corrections = await desk.store.broadcasts.recent(1)
+        await desk.finish(corrections[0].id)
+        assert len(standin.messages(english[0])) == len(delivered), "edited, not sent again"
+        assert any("a corrected headline" in m.html for m in standin.messages(english[0]))
 
 
 async def test_editors_see_and_pause_the_feeds(

@@ -10,7 +10,7 @@ decide on; failures, recoveries, unmapped categories and suspicious masses get o
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +21,10 @@ from telegram.ext import ExtBot
 from bot.config import Settings
 from bot.editorial import views
 from bot.editorial.workflow import Editor, Editorial, ScheduleOutcome
+from bot.errors import CorrectionRefused
 from bot.feeds.settings import FeedMode
 from bot.interface import payloads
+from bot.newsletter.content import CommentaryDraft, IssueDraft
 from bot.newsletter.i18n import LANGUAGE_NAMES, N_, Catalogs, Translator, reply_language
 from bot.newsletter.render import bold
 from bot.newsletter.telegram_html import escape, truncate_text
@@ -83,12 +85,15 @@ class EditorDesk:
         catalogs: Catalogs,
         settings: Settings,
         editorial: Editorial | None,
+        offer_correction: Callable[[int, IssueDraft], None] | None = None,
     ) -> None:
         self._bot = bot
         self._store = store
         self._catalogs = catalogs
         self._settings = settings
         self._editorial = editorial
+        self._offer_correction = offer_correction
+        """Remember a correction in an editor's chat, where its Apply button finds it."""
 
     async def _translator(self, editor_id: int) -> Translator:
         chosen = await self._store.subscriptions.language(editor_id)
@@ -149,6 +154,8 @@ class EditorDesk:
                     titles="; ".join(item.title for item in edited),
                 )
                 await self._send(editor_id, escape(text))
+            if edited:
+                await self._offer(editor_id, t, issue_id, edited)
             if not fresh:
                 continue
             if delivered:
@@ -179,6 +186,57 @@ class EditorDesk:
                 assert markup is not None
                 markup = InlineKeyboardMarkup([*markup.inline_keyboard, [hold]])
             await self._send(editor_id, escape(head) + "\n\n" + card + extra, markup)
+
+    async def _correction_draft(
+        self, issue_id: int, edited: Sequence[Announcement]
+    ) -> IssueDraft | None:
+        """Return the website's edits of one language of an issue as a corrected file would."""
+        issue = await self._store.archive.issue_info(issue_id)
+        if issue is None:
+            return None
+        language = edited[0].language
+        commentaries = []
+        for item in edited:
+            correction = await self._store.intake.correction(item.entry_id)
+            if correction is not None and item.language == language:
+                commentaries.append(
+                    CommentaryDraft(
+                        key=correction.key,
+                        topic_key=correction.topic_key,
+                        topic_name=correction.topic_name,
+                        position=correction.position,
+                        text=correction.text,
+                    )
+                )
+        if not commentaries:
+            return None
+        return IssueDraft(
+            source=f"website ({language})",
+            language=language,
+            week_start=issue.week_start,
+            week_end=issue.week_end,
+            commentaries=tuple(commentaries),
+        )
+
+    async def _offer(
+        self, editor_id: int, t: Translator, issue_id: int, edited: Sequence[Announcement]
+    ) -> None:
+        """Offer the editor the website's edit as the correction flow they know."""
+        if self._editorial is None or self._offer_correction is None:
+            return
+        draft = await self._correction_draft(issue_id, edited)
+        issue = await self._store.archive.issue_info(issue_id)
+        if draft is None or issue is None:
+            return
+        try:
+            plan = await self._editorial.plan_correction(issue_id, draft)
+        except CorrectionRefused as exc:
+            await self._send(editor_id, views.refusal(t, exc))
+            return
+        if not plan.changed:
+            return
+        self._offer_correction(editor_id, draft)
+        await self._send(editor_id, *views.correction_offer(t, issue, plan))
 
     async def _auto_schedule(self, issue_id: int) -> tuple[int, datetime] | None:
         """In auto mode, plan the issue's broadcast unless one is planned; return it."""

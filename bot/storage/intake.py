@@ -9,6 +9,7 @@ whole feed again and recognises what it already stored by identity and hash.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -113,12 +114,39 @@ class Announcement:
 
 
 @dataclass(frozen=True, slots=True)
+class Correction:
+    """A post edited after delivery, as the corrected version of its commentary."""
+
+    issue_id: int
+    key: str
+    topic_key: str
+    topic_name: str
+    position: int
+    text: CommentaryText
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A commentary an unmatched post could be a translation of."""
 
     commentary_id: int
     title: str
     language: str
+
+
+def _text_json(text: CommentaryText) -> str:
+    return json.dumps(
+        {
+            "language": text.language,
+            "title": text.title,
+            "kicker": text.kicker,
+            "author": text.author,
+            "lead": text.lead,
+            "body": text.body,
+            "link": text.link,
+        },
+        ensure_ascii=False,
+    )
 
 
 def _time(text: str | None) -> datetime | None:
@@ -425,9 +453,9 @@ class Intake:
             )
             if known.commentary_id is None or delivered:
                 await conn.execute(
-                    "UPDATE feed_entries SET edited_hash = ?, announced = 0, updated_at = ? "
-                    "WHERE id = ?",
-                    (content_hash, _stamp(now), known.id),
+                    "UPDATE feed_entries SET edited_hash = ?, edited_text = ?, announced = 0, "
+                    "updated_at = ? WHERE id = ?",
+                    (content_hash, _text_json(text), _stamp(now), known.id),
                 )
                 return False
             await _save_text(conn, known.commentary_id, text, now)
@@ -505,6 +533,27 @@ class Intake:
             state=EntryState(row["state"]),
             commentary_id=row["commentary_id"],
             edited_hash=row["edited_hash"],
+        )
+
+    async def correction(self, entry_id: int) -> Correction | None:
+        """Return the edit a post received after delivery, ready to offer as a correction."""
+        row = await self._db.fetchone(
+            """SELECT e.edited_text, c.issue_id, c.key, c.topic_key, c.position, e.language,
+                      coalesce((SELECT n.name FROM topic_names n WHERE n.topic_key = c.topic_key
+                                 AND n.language = e.language), c.topic_key) AS topic_name
+                 FROM feed_entries e JOIN commentaries c ON c.id = e.commentary_id
+                WHERE e.id = ? AND e.edited_text IS NOT NULL""",
+            (entry_id,),
+        )
+        if row is None:
+            return None
+        return Correction(
+            issue_id=row["issue_id"],
+            key=row["key"],
+            topic_key=row["topic_key"],
+            topic_name=row["topic_name"],
+            position=row["position"],
+            text=CommentaryText(**json.loads(row["edited_text"])),
         )
 
     async def mark_undecided(self, entry_id: int) -> None:

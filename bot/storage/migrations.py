@@ -209,8 +209,9 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     );
 
     -- One row per post seen, by its normalised guid (else link). `state` 'archive' is a post
-    -- older than the start of intake: remembered, never pushed. `edited_hash` holds an edit
-    -- the site made after the issue was delivered: readers keep what they got.
+    -- older than the start of intake: remembered, never pushed. `edited_hash` and
+    -- `edited_text` (JSON) hold an edit the site made after the issue was delivered: readers
+    -- keep what they got until an editor applies it as a correction.
     CREATE TABLE feed_entries (
         id INTEGER PRIMARY KEY,
         language TEXT NOT NULL,
@@ -226,6 +227,7 @@ MIGRATIONS: Final[tuple[str, ...]] = (
             CHECK (matched_by IN ('none', 'feed', 'page', 'undecided', 'editor')),
         announced INTEGER NOT NULL DEFAULT 0,
         edited_hash TEXT,
+        edited_text TEXT,
         first_seen_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         UNIQUE (language, identity)
