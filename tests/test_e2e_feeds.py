@@ -6,6 +6,7 @@ started by the test (the job would start them every FEED_INTERVAL).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.feeds.intake import FeedIntake
-from bot.feeds.settings import FeedSettings
+from bot.feeds.settings import FeedMode, FeedSettings
+from bot.storage import BroadcastStatus
 from standin import BotApiStandIn
 from standin.feed_posts import commentary_posts
 from standin.feed_site import FeedSite
@@ -24,6 +26,9 @@ from tests.newsroom import EDITOR, newsroom, open_private_chats, prepare_databas
 async def site() -> AsyncIterator[FeedSite]:
     async with FeedSite() as running:
         yield running
+
+
+FEED_COMMENTARIES = "SELECT count(*) FROM commentaries WHERE key LIKE 'feed-%'"
 
 
 def feed_settings(site: FeedSite) -> FeedSettings:
@@ -120,3 +125,62 @@ async def test_editors_see_and_pause_the_feeds(
         assert "Resume: Русский" in [b["text"] for b in card.buttons]
         refused = await desk.say("/feeds", user=9001)
         assert "only for the newsletter's editors" in refused[-1].text
+
+
+async def test_editors_decide_about_a_post_the_site_links_to_nothing(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    await prepare_database(database, {}, newest_stored=False)
+    be, _, en = commentary_posts(0, 700, datetime.now(UTC) - timedelta(hours=2))
+    be.translations, en.translations = {}, {}
+    site.add(be)
+    site.add(en)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        told = standin.messages(EDITOR)[before:]
+        card = told[-1]
+        assert "Which commentary is this?" in card.text and en.title in card.text
+        labels = [b["text"] for b in card.buttons]
+        assert labels[-1] == "A commentary of its own"
+        assert labels[0].startswith("Same commentary as “Транзіт па чыгунцы")
+        assert all(len(b["callback_data"].encode()) <= 64 for b in card.buttons)
+        assert await desk.store.db.scalar(FEED_COMMENTARIES) == 2
+        own = card.buttons[-1]["callback_data"]
+        answer = await desk.press("Same commentary as")
+        assert card.buttons == [], "the card's buttons go once it is answered"
+        assert "now a version of that commentary" in answer[-1].text
+        assert await desk.store.db.scalar(FEED_COMMENTARIES) == 1
+        issue = await desk.store.db.scalar(
+            "SELECT issue_id FROM commentaries WHERE key LIKE 'feed-%'"
+        )
+        assert await desk.store.archive.versions(issue) == (1, {"be": 1, "en": 1})
+        stale, _ = await desk.press_data(own, force=True)
+        assert stale == "This list has expired. Send the command again."
+
+
+async def test_auto_mode_schedules_the_issue_and_editors_can_hold_it(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    audience = readers(3)
+    await prepare_database(database, audience, newest_stored=False)
+    open_private_chats(standin, audience)
+    for post in commentary_posts(1, 800, datetime.now(UTC) - timedelta(hours=2)):
+        site.add(post)
+    settings = dataclasses.replace(
+        feed_settings(site), mode=FeedMode.AUTO, auto_send_delay=timedelta(minutes=30)
+    )
+    async with newsroom(standin, database, feeds=settings) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        card = standin.messages(EDITOR)[before:][-1]
+        assert "It goes out by itself at" in card.text
+        planned = await desk.store.broadcasts.with_status(BroadcastStatus.SCHEDULED)
+        assert len(planned) == 1 and planned[0].scheduled_at is not None
+        ahead = planned[0].scheduled_at - datetime.now(UTC)
+        assert timedelta(minutes=29) < ahead <= timedelta(minutes=30)
+        await desk.press("Hold")
+        assert await desk.store.broadcasts.with_status(BroadcastStatus.SCHEDULED) == []
+        assert all(desk.received(chat_id) == [] for chat_id in audience)
