@@ -8,6 +8,10 @@ then unchanged polls (answered 304) are timed in CPU seconds of this process (th
 runs in the same process: its share is included).
 
     python -m bench.feeds_intake [--posts N] [--unchanged-polls N]
+    python -m bench.feeds_intake --replies [--posts N]
+
+With `--replies` the bot itself runs (Bot API answered in memory): /latest is timed while
+idle, then while a poll of the same feeds runs beside it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -115,9 +120,70 @@ async def main(posts: int, unchanged_polls: int) -> None:
                 await intake.close()
 
 
+async def replies(posts: int, rounds: int = 200) -> None:
+    """Time /latest idle and while intake stores `posts` per language."""
+    from bot.app import build_application, serving  # noqa: PLC0415 - only for this mode
+    from bot.config import Settings  # noqa: PLC0415
+    from bot.demo import import_sample_content  # noqa: PLC0415
+    from bot.feeds.settings import FeedSettings  # noqa: PLC0415
+    from bot.newsletter.i18n import Catalogs  # noqa: PLC0415
+    from standin.in_memory import RecordingRequest, Updates  # noqa: PLC0415
+
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    async with FeedSite() as site:
+        fill(site, posts, start)
+        with tempfile.TemporaryDirectory() as tmp:
+            database = Path(tmp) / "bench.sqlite3"
+            await import_sample_content(database)
+            settings = Settings(
+                token="7000:BENCHTOKENBENCHTOKENBENCH",
+                api_url="http://127.0.0.1:9",
+                database_path=database,
+                feeds=FeedSettings(
+                    urls={language: site.feed_url(language) for language in LANGUAGES},
+                    since=start - timedelta(days=1),
+                ),
+            )
+            request = RecordingRequest()
+            # Without the flood-limit throttle: it would time Telegram's limits, not the bot.
+            built = build_application(
+                settings, Catalogs.load(), request=request, rate_limited=False
+            )
+            async with serving(built) as application:
+                updates = Updates(application.bot)
+
+                async def latest(n: int) -> float:
+                    update = updates.message(100_000 + n, "/latest")
+                    began = time.perf_counter()
+                    await application.process_update(update)
+                    request.clear()
+                    return (time.perf_counter() - began) * 1000
+
+                idle = [await latest(n) for n in range(rounds)]
+                intake = application.bot_data.feeds
+                assert intake is not None
+                poll = asyncio.create_task(intake.poll(force=True))
+                busy: list[float] = []
+                while not poll.done():
+                    busy.append(await latest(len(busy)))
+                    await asyncio.sleep(0.01)  # readers write now and then, not back to back
+                await poll
+                idle_median, busy_median = statistics.median(idle), statistics.median(busy)
+                print(
+                    f"/latest idle: median {idle_median:.2f} ms; during a poll of "
+                    f"{3 * posts} posts: median {busy_median:.2f} ms, p95 "
+                    f"{statistics.quantiles(busy, n=20)[-1]:.2f} ms ({len(busy)} updates); "
+                    f"{busy_median / idle_median:.2f}x"
+                )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=1000, help="posts per language")
     parser.add_argument("--unchanged-polls", type=int, default=50)
+    parser.add_argument("--replies", action="store_true", help="time /latest during a poll")
     args = parser.parse_args()
-    asyncio.run(main(args.posts, args.unchanged_polls))
+    if args.replies:
+        asyncio.run(replies(args.posts))
+    else:
+        asyncio.run(main(args.posts, args.unchanged_polls))
