@@ -331,7 +331,7 @@ class _Walker(HTMLParser):
         spaced = data.translate(_HTML_SPACE)
         text = " ".join(word for word in spaced.split(" ") if word)
         if not text:
-            if data and self.wrote_text and not self.pending_break:
+            if data and self.wrote_text and not self.pending_break and not self.done:
                 self.out.append(" ")
             return
         if spaced.startswith(" ") and self.wrote_text and not self.pending_break:
