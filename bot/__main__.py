@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     copier.add_argument(
         "--replace", action="store_true", help="delete what the target holds before copying"
     )
+    feeds = commands.add_parser("feeds", help="the website's feeds")
+    feeds_commands = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_commands.add_parser(
+        "check", help="poll every feed once and print what it would store, changing nothing"
+    )
     return parser
 
 
@@ -185,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.info("WEBHOOK_SECRET is not set: using a random secret for this run")
     if args.command == "import":
         return asyncio.run(import_files(settings, args.files, publish=args.publish))
+    if args.command == "feeds":
+        from bot.feeds.check import check_feeds  # noqa: PLC0415 - only for this command
+
+        return asyncio.run(check_feeds(settings))
     if args.command == "run" and settings.token is not None:
         return run(settings)
     if args.command == "run":

@@ -25,11 +25,15 @@ from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
 from bot.editorial.reports import EditorReporter
 from bot.editorial.workflow import Editorial
+from bot.feeds.desk import EditorDesk
+from bot.feeds.intake import FeedIntake
+from bot.feeds.topics import load_topic_map
 from bot.interface import menu
 from bot.interface.updates import PerChatUpdateProcessor
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from bot.storage.database import ACTIVE_CHECK_INTERVAL
+from handlers.editor import PENDING_CORRECTION
 from handlers.registry import register
 
 log = logging.getLogger(__name__)
@@ -99,6 +103,8 @@ async def post_init(application: BotApplication) -> None:
             first=timedelta(seconds=ACTIVE_CHECK_INTERVAL),
             name="check-still-active",
         )
+    if settings.feeds.enabled:
+        data.feeds = start_intake(application, store, editorial)
 
 
 async def check_still_active(context: BotContext) -> None:
@@ -110,6 +116,46 @@ async def check_still_active(context: BotContext) -> None:
     if not await context.store.db.still_active():
         log.error("Lost the database connection that makes this the active process; stopping")
         context.application.stop_running()
+
+
+def start_intake(application: BotApplication, store: Store, editorial: Editorial) -> FeedIntake:
+    """Create feed intake and poll it as a named job every FEED_INTERVAL."""
+    data = application.bot_data
+    settings = data.settings
+    intake = FeedIntake(
+        store,
+        load_topic_map(settings.feeds.topics_file),
+        settings.feeds.urls,
+        interval=settings.feeds.interval,
+        timezone=settings.timezone,
+        since=settings.feeds.since,
+        listener=EditorDesk(
+            bot=application.bot,
+            store=store,
+            catalogs=data.catalogs,
+            settings=settings,
+            editorial=editorial,
+            offer_correction=lambda editor_id, draft: application.chat_data[editor_id].update(
+                {PENDING_CORRECTION: draft}
+            ),
+        ),
+    )
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            poll_feeds,
+            interval=settings.feeds.interval,
+            first=timedelta(seconds=5),
+            name="poll-feeds",
+        )
+    log.info("Reading %d feeds every %s", len(intake.feeds), settings.feeds.interval)
+    return intake
+
+
+async def poll_feeds(context: BotContext) -> None:
+    """Poll the website's feeds that are due (the job's callback)."""
+    intake = context.bot_data.feeds
+    if intake is not None:
+        await intake.poll()
 
 
 async def prune_searches(context: BotContext) -> None:
@@ -130,6 +176,9 @@ async def post_stop(application: BotApplication) -> None:
         delivery = data.delivery
     except RuntimeError:
         return
+    if data.feeds is not None:
+        await data.feeds.close()
+        data.feeds = None
     await delivery.close()
     data.attach_delivery(None)
     data.attach_editorial(None)

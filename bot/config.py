@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.feeds.settings import FeedSettings, load_feed_settings
 from bot.newsletter.content import LANGUAGES
 
 DEFAULT_API_URL = "https://api.telegram.org"
@@ -125,6 +126,7 @@ class Settings:
     send_concurrency: int = 16
     weekly_slot: WeeklySlot | None = None
     log_level: int = logging.INFO
+    feeds: FeedSettings = field(default_factory=FeedSettings)
 
     @property
     def database(self) -> Path | str:
@@ -311,6 +313,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             problems.append(str(exc))
 
     log_level = _log_level(env.get("LOG_LEVEL", ""), problems)
+    feeds = load_feed_settings(env, timezone, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -331,4 +334,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         send_concurrency=concurrency,
         weekly_slot=weekly_slot,
         log_level=log_level,
+        feeds=feeds,
     )

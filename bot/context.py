@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.service import DeliveryService
 from bot.editorial.workflow import Editorial
+from bot.feeds.intake import FeedIntake
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 
@@ -25,6 +26,8 @@ class BotData:
         self._editorial: Editorial | None = None
         self.pacer = Pacer(1.0)
         self.chats: ChatPacer | None = None
+        self.feeds: FeedIntake | None = None
+        """Intake from the website's feeds, when any feed is configured (set in post_init)."""
 
     def configure(
         self, settings: Settings, catalogs: Catalogs, pacer: Pacer, chats: ChatPacer

@@ -8,19 +8,24 @@ what the bot answered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from bot.app import build_application, running
 from bot.config import Settings
 from bot.context import BotApplication
+from bot.feeds.settings import FeedSettings
 from bot.newsletter.importer import read_issue_files
 from bot.storage import Store
 from standin import BotApiStandIn, SentMessage
+from standin.feed_posts import commentary_posts
+from standin.feed_site import FeedSite
 
 SAMPLE_CONTENT_DIR: Final = Path(__file__).resolve().parent / "sample_content"
 DEMO_TOKEN: Final = "123456789:DEMO-token-for-the-local-stand-in"
@@ -165,8 +170,15 @@ async def play(out: Callable[[str], None] = print) -> int:
     with tempfile.TemporaryDirectory(prefix="weekly-demo-") as tmp:
         database = Path(tmp) / "demo.sqlite3"
         files = await import_sample_content(database, hold_newest=True)
-        async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
+        async with contextlib.AsyncExitStack() as stack:
+            standin = await stack.enter_async_context(
+                BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME)
+            )
+            site = await stack.enter_async_context(FeedSite())
+            for post in commentary_posts(1, 4000, datetime.now(UTC) - timedelta(days=3)):
+                site.add(post)  # already on the website before intake starts: archive
             out(f"Bot API stand-in listening on {standin.url}")
+            out(f"The publisher's website (three language feeds) serves on {site.url}")
             out(
                 f"Imported {files} sample files into {database}; the newest week waits "
                 "unpublished for the editor"
@@ -176,6 +188,10 @@ async def play(out: Callable[[str], None] = print) -> int:
                 api_url=standin.url,
                 database_path=database,
                 editor_ids=frozenset({EDITOR}),
+                feeds=FeedSettings(
+                    urls={language: site.feed_url(language) for language in ("be", "ru", "en")},
+                    interval=timedelta(hours=1),
+                ),
             )
             standin.add_user(EDITOR, "Hanna", language_code="en")
             standin.add_user(ALES, "Aleś", language_code="be")
@@ -194,6 +210,7 @@ async def play(out: Callable[[str], None] = print) -> int:
             async with running(build_application(settings)) as application:
                 scene = Scene(standin, application, names, out)
                 await act(scene)
+                await act_intake(scene, site)
             out(
                 f"\nDemo finished: the bot sent {len(standin.all_messages())} messages; "
                 f"{sum(standin.stats.errors.values())} Bot API calls were refused."
@@ -243,4 +260,36 @@ async def act(scene: Scene) -> None:
     for chat, count in before.items():
         got = scene.standin.messages(chat)[count:]
         first = got[0].text.splitlines()[0] if got else "nothing (unsubscribed)"
+        scene.out(f"  {scene.names[chat]}: {len(got)} new message(s); the first: {first}")
+
+
+async def act_intake(scene: Scene, site: FeedSite) -> None:
+    """The website publishes a commentary in three languages; the editor sends the new week."""
+    intake = scene.application.bot_data.feeds
+    assert intake is not None
+    await intake.poll(force=True)  # intake starts: what the site already had is archive
+    posts = commentary_posts(0, 4100, datetime.now(UTC))
+    for post in posts:
+        site.add(post)
+    scene.out("\nThe website publishes a new commentary in three languages:")
+    for post in posts:
+        scene.out(f"  {post.language}: {post.title} ({site.post_url(post)})")
+    before = len(scene.standin.messages(EDITOR))
+    await intake.poll(force=True)
+    await scene.settle()
+    scene.out("\nThe bot reads the feeds (every FEED_INTERVAL) and tells the editor:")
+    for message in scene.standin.messages(EDITOR)[before:]:
+        scene.print_message("bot", message)
+    await scene.press(EDITOR, EDITOR, "Send now")
+    counts = {chat: len(scene.standin.messages(chat)) for chat in (ALES, IRYNA, CLUB)}
+    await scene.press(EDITOR, EDITOR, "Yes, send now")
+    delivery = scene.application.bot_data.delivery
+    for broadcast_id in delivery.running:
+        await delivery.wait(broadcast_id)
+    await scene.settle()
+    report = scene.standin.messages(EDITOR)[-1]
+    scene.print_message("bot replaces its progress message with the report", report)
+    for chat, count in counts.items():
+        got = scene.standin.messages(chat)[count:]
+        first = got[0].text.splitlines()[0] if got else "nothing"
         scene.out(f"  {scene.names[chat]}: {len(got)} new message(s); the first: {first}")

@@ -7,6 +7,7 @@
      ├── ContentErrors          every problem found in one or more import files
      ├── CorrectionRefused      a corrected file cannot be applied by editing messages
      ├── DatabaseInUse          another bot process runs on the same database (single_instance)
+     ├── FeedError              a website feed could not be fetched or read (bot.feeds)
      └── StorageError           the store cannot do what was asked
           ├── SchemaTooNewError       the database was written by a newer bot
           ├── DuplicateKeyError       a commentary key belongs to another week
@@ -76,6 +77,10 @@ class CorrectionRefused(BotError):
         super().__init__(reason.format(**details))
         self.reason = reason
         self.details = details
+
+
+class FeedError(BotError):
+    """Raised when a feed or a post's page cannot be fetched, or yields no entries."""
 
 
 class StorageError(BotError):

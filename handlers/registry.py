@@ -21,6 +21,7 @@ from handlers import (
     editor,
     editor_broadcasts,
     editor_channels,
+    editor_feeds,
     editor_stats,
     fallbacks,
     membership,
@@ -46,12 +47,14 @@ COMMAND_HANDLERS: Final[dict[str, Handler]] = {
     "scheduled": editor_broadcasts.scheduled_command,
     "stats": editor_stats.stats_command,
     "channels": editor_channels.channels_command,
+    "feeds": editor_feeds.feeds_command,
 }
 
 BUTTON_HANDLERS: Final[tuple[tuple[Handler, tuple[type, ...]], ...]] = (
     (editor.editor_button, (payloads.EditIssue, payloads.Preview, payloads.ScheduleAt)),
     (editor_broadcasts.broadcast_button, (payloads.Stop, payloads.Resume, payloads.Unschedule)),
     (editor_channels.channel_button, (payloads.RemoveChannel,)),
+    (editor_feeds.feed_button, (payloads.FeedMatch, payloads.FeedPause)),
     (
         subscription.subscription_button,
         (

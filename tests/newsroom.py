@@ -8,6 +8,7 @@ own tests); the editor drives the bot like a person, with commands, files and bu
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from bot.app import build_application, running
 from bot.config import SendLimits, Settings
 from bot.context import BotApplication
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR, Scene
+from bot.feeds.settings import FeedSettings
 from bot.newsletter.content import LANGUAGES, IssueDraft
 from bot.newsletter.importer import read_issue_files
 from bot.storage import Broadcast, IssueInfo, RenderedMessage, Store
@@ -246,14 +248,17 @@ async def newsroom(
     concurrency: int = 16,
     request: BaseRequest | None = None,
     editors: Iterable[int] = (EDITOR,),
+    feeds: FeedSettings | None = None,
 ) -> AsyncIterator[Desk]:
-    """Run the bot on the stand-in with the editors' private chats open."""
+    """Run the bot on the stand-in with the editors' private chats open (and its feeds)."""
     for editor in editors:
         name = "Editor" if editor == EDITOR else f"Editor {editor}"
         standin.add_user(editor, name, language_code="en", started=True)
     settings = settings_for(
         standin, database, limits=limits, concurrency=concurrency, editors=editors
     )
+    if feeds is not None:
+        settings = dataclasses.replace(settings, feeds=feeds)
     async with running(build_application(settings, request=request)) as application:
         yield Desk(standin, application)
 

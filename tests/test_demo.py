@@ -16,5 +16,7 @@ async def test_demo_plays_the_whole_scene_and_exits_cleanly() -> None:
         "This list has expired. Send the command again.",
         "Delivered: the issue of September 21",
         "0 Bot API calls were refused",
+        "From the website: 3 new or changed posts for the issue of",
+        "Rail transit: new routes to the east",
     ):
         assert expected in transcript, expected

@@ -48,6 +48,7 @@ COMMANDS: Final = (
     Command("scheduled", Audience.EDITORS, N_("Scheduled broadcasts")),
     Command("stats", Audience.EDITORS, N_("Subscribers and broadcast results")),
     Command("channels", Audience.EDITORS, N_("Channels that mirror the broadcasts")),
+    Command("feeds", Audience.EDITORS, N_("The website's feeds: state, pause, resume")),
 )
 
 

@@ -153,6 +153,23 @@ class RemoveChannel:
     chat_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class FeedMatch:
+    """An editor's answer about a website post no evidence matched: a translation of a
+    commentary (`commentary_id`), or a commentary of its own (None)."""
+
+    entry_id: int
+    commentary_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPause:
+    """Pause (True) or resume (False) one language's feed."""
+
+    language: str
+    paused: bool
+
+
 Action = (
     Subscribe
     | SetLanguage
@@ -170,6 +187,8 @@ Action = (
     | Resume
     | Unschedule
     | RemoveChannel
+    | FeedMatch
+    | FeedPause
 )
 
 
@@ -208,6 +227,10 @@ def encode(action: Action) -> str:  # noqa: PLR0912 - one case per payload kind
             data = f"us:{broadcast_id}"
         case RemoveChannel(chat_id):
             data = f"rc:{chat_id}"
+        case FeedMatch(entry_id, commentary_id):
+            data = f"fm:{entry_id}:{commentary_id or 0}"
+        case FeedPause(language, paused):
+            data = f"fp:{language}:{int(paused)}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -235,6 +258,17 @@ _BROADCAST_ACTIONS: Final[dict[str, type[Stop | Resume | Unschedule]]] = {
 _ISSUE_ACTIONS: Final = frozenset(action.value for action in IssueAction)
 
 
+def _parse_feed_action(kind: str, fields: list[str]) -> Action | None:
+    if kind == "fm" and len(fields) == 2:
+        entry_id, commentary_id = _number(fields[0], 2**62), _number(fields[1], 2**62)
+        if entry_id is None or commentary_id is None:
+            return None
+        return FeedMatch(entry_id, commentary_id or None)
+    if kind == "fp" and len(fields) == 2 and fields[0] in LANGUAGES and fields[1] in ("0", "1"):
+        return FeedPause(fields[0], fields[1] == "1")
+    return None
+
+
 def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     first = _number(fields[0], 2**62)
     if kind == "ei" and len(fields) == 2 and fields[0] in _ISSUE_ACTIONS:
@@ -253,7 +287,7 @@ def _parse_editor(kind: str, fields: list[str]) -> Action | None:
     return None
 
 
-def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per payload kind
+def parse(data: str | None) -> Action | None:  # noqa: PLR0911, PLR0912 - one case per payload kind
     """Return the action a payload stands for, or None if it is malformed."""
     if not data or len(data.encode()) > MAX_BYTES or ":" not in data:
         return None
@@ -261,6 +295,8 @@ def parse(data: str | None) -> Action | None:  # noqa: PLR0911 - one return per 
     fields = rest.split(":")
     if kind in ("ei", "pv", "at", "st", "rs", "us", "rc"):
         return _parse_editor(kind, fields)
+    if kind in ("fm", "fp"):
+        return _parse_feed_action(kind, fields)
     if kind in ("sub", "lang") and len(fields) == 1 and fields[0] in LANGUAGES:
         return Subscribe(fields[0]) if kind == "sub" else SetLanguage(fields[0])
     if kind == "tt" and len(fields) in (1, 2):

@@ -14,6 +14,7 @@ from bot.errors import ConstraintError, DuplicateKeyError, SchemaTooNewError, St
 from bot.storage.archive import Archive
 from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database
+from bot.storage.intake import Intake
 from bot.storage.records import (
     Broadcast,
     BroadcastKind,
@@ -49,6 +50,7 @@ __all__ = [
     "DeliveryResult",
     "DeliveryStatus",
     "DuplicateKeyError",
+    "Intake",
     "IssueInfo",
     "IssueView",
     "OutboxItem",
@@ -73,6 +75,7 @@ class Store:
         self.subscriptions = Subscriptions(db)
         self.broadcasts = Broadcasts(db)
         self.searches = SavedSearches(db)
+        self.intake = Intake(db)
 
     @classmethod
     async def open(cls, target: Path | str, *, pool_size: int = 10) -> Self:

@@ -31,6 +31,10 @@ TABLES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("broadcasts", ("id",)),
     ("broadcast_messages", ("id",)),
     ("outbox", ("id",)),
+    ("feed_state", ("language",)),
+    ("feed_entries", ("id",)),
+    ("feed_alternates", ("entry_id", "language")),
+    ("feed_notices", ("kind", "subject")),
 )
 """Every table the bot keeps, parents before children, with its key."""
 

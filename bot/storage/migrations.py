@@ -225,4 +225,68 @@ MIGRATIONS: Final[tuple[str | Migration, ...]] = (
     );
     CREATE INDEX search_queries_by_age ON search_queries(created_at);
     """,
+    # 5: intake from the website's feeds: each feed's state, every post seen, told notices.
+    """
+    CREATE TABLE feed_state (
+        language TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        intake_since TEXT NOT NULL,
+        last_success_at TEXT,
+        last_error_at TEXT,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        failure_told INTEGER NOT NULL DEFAULT 0,
+        next_poll_at TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL
+    );
+
+    -- One row per post seen, by its normalised guid (else link). `state` 'archive' is a post
+    -- older than the start of intake: remembered, never pushed. `edited_hash` and
+    -- `edited_text` (JSON) hold an edit the site made after the issue was delivered: readers
+    -- keep what they got until an editor applies it as a correction.
+    CREATE TABLE feed_entries (
+        id INTEGER PRIMARY KEY,
+        language TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        link TEXT,
+        link_identity TEXT,
+        title TEXT NOT NULL,
+        published_at TEXT,
+        content_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('stored', 'archive')),
+        commentary_id INTEGER REFERENCES commentaries(id) ON DELETE SET NULL,
+        matched_by TEXT NOT NULL DEFAULT 'none'
+            CHECK (matched_by IN ('none', 'feed', 'page', 'undecided', 'editor')),
+        announced INTEGER NOT NULL DEFAULT 0,
+        edited_hash TEXT,
+        edited_text TEXT,
+        first_seen_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (language, identity)
+    );
+    CREATE INDEX feed_entries_by_link ON feed_entries(link_identity);
+    CREATE INDEX feed_entries_by_commentary ON feed_entries(commentary_id);
+    CREATE INDEX feed_entries_to_announce ON feed_entries(announced) WHERE announced = 0;
+
+    -- The translations a post names (in its feed entry or on its page), by their link.
+    CREATE TABLE feed_alternates (
+        entry_id INTEGER NOT NULL REFERENCES feed_entries(id) ON DELETE CASCADE,
+        language TEXT NOT NULL,
+        link_identity TEXT NOT NULL,
+        PRIMARY KEY (entry_id, language)
+    );
+    CREATE INDEX feed_alternates_by_link ON feed_alternates(link_identity);
+
+    -- What the editors were told once (an unmapped category, a feed that changed every guid).
+    CREATE TABLE feed_notices (
+        kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, subject)
+    );
+    """,
 )

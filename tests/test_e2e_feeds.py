@@ -1,0 +1,186 @@
+"""End to end: the website's feeds reach readers through the editor and the outbox.
+
+The bot runs on the Bot API stand-in and reads a local WordPress-shaped site. Polls are
+started by the test (the job would start them every FEED_INTERVAL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.feeds.intake import FeedIntake
+from bot.feeds.settings import FeedMode, FeedSettings
+from bot.storage import BroadcastStatus
+from standin import BotApiStandIn
+from standin.feed_posts import commentary_posts
+from standin.feed_site import FeedSite
+from tests.newsroom import EDITOR, newsroom, open_private_chats, prepare_database, readers
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    async with FeedSite() as running:
+        yield running
+
+
+FEED_COMMENTARIES = "SELECT count(*) FROM commentaries WHERE key LIKE 'feed-%'"
+
+
+def feed_settings(site: FeedSite) -> FeedSettings:
+    return FeedSettings(
+        urls={language: site.feed_url(language) for language in ("be", "ru", "en")},
+        interval=timedelta(hours=1),
+        since=datetime.now(UTC) - timedelta(days=1),
+    )
+
+
+def intake_of(desk: object) -> FeedIntake:
+    feeds = desk.application.bot_data.feeds  # type: ignore[attr-defined]
+    assert feeds is not None
+    return feeds
+
+
+async def test_a_new_commentary_reaches_readers_once_and_a_later_edit_is_not_pushed(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    audience = readers(3)
+    await prepare_database(database, audience, newest_stored=False)
+    open_private_chats(standin, audience)
+    posts = commentary_posts(0, 500, datetime.now(UTC) - timedelta(hours=2))
+    for post in posts:
+        site.add(post)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        told = standin.messages(EDITOR)[before:]
+        assert len(told) == 1, [m.text for m in told]
+        assert "From the website: 3 new or changed posts" in told[0].text
+        assert any(b["text"] == "Send now" for b in told[0].buttons)
+
+        await desk.press("Send now")
+        await desk.press("Yes, send now")
+        started = await desk.store.broadcasts.recent(1)
+        await desk.finish(started[0].id)
+        for chat_id, language in audience.items():
+            got = desk.received(chat_id)
+            title = next(p.title for p in posts if p.language == language)
+            assert sum(title in html for html in got) == 1, (language, got)
+
+        delivered_title = posts[2].title
+        site.edit(posts[2].pid, title="Rail transit: a corrected headline")
+        received = {chat_id: len(desk.received(chat_id)) for chat_id in audience}
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        assert {chat_id: len(desk.received(chat_id)) for chat_id in audience} == received
+        told = standin.messages(EDITOR)[before:]
+        assert len(told) == 2, [m.text for m in told]
+        assert "edited on the website after the issue was sent" in told[0].text
+        assert "Correction of the issue of" in told[1].text
+        assert "Rail transit: a corrected headline" in told[1].text
+        title = await desk.store.db.scalar(
+            "SELECT title FROM commentary_texts WHERE language = 'en' AND link LIKE '%rail%'"
+        )
+        assert title == delivered_title, "readers' version stays until a correction"
+
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        assert len(standin.messages(EDITOR)) == before + 2, "told once"
+
+        english = [chat_id for chat_id, language in audience.items() if language == "en"]
+        delivered = standin.messages(english[0])
+        await desk.press("Apply the correction")
+        corrections = await desk.store.broadcasts.recent(1)
+        await desk.finish(corrections[0].id)
+        assert len(standin.messages(english[0])) == len(delivered), "edited, not sent again"
+        assert any("a corrected headline" in m.html for m in standin.messages(english[0]))
+
+
+async def test_editors_see_and_pause_the_feeds(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    await prepare_database(database, {}, newest_stored=False)
+    for post in commentary_posts(1, 600, datetime.now(UTC) - timedelta(hours=2)):
+        site.add(post)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        await intake_of(desk).poll(force=True)
+        shown = await desk.say("/feeds")
+        assert "Website feeds" in shown[-1].text
+        assert shown[-1].text.count("1 post seen") == 3
+        assert [b["text"] for b in shown[-1].buttons] == [
+            "Pause: Беларуская",
+            "Pause: Русский",
+            "Pause: English",
+        ]
+        await desk.press("Pause: Русский")
+        state = await desk.store.intake.feed("ru")
+        assert state is not None and state.paused
+        card = standin.messages(EDITOR)[-1]
+        assert "Resume: Русский" in [b["text"] for b in card.buttons]
+        refused = await desk.say("/feeds", user=9001)
+        assert "only for the newsletter's editors" in refused[-1].text
+
+
+async def test_editors_decide_about_a_post_the_site_links_to_nothing(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    await prepare_database(database, {}, newest_stored=False)
+    be, _, en = commentary_posts(0, 700, datetime.now(UTC) - timedelta(hours=2))
+    be.translations, en.translations = {}, {}
+    site.add(be)
+    site.add(en)
+    async with newsroom(standin, database, feeds=feed_settings(site)) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        told = standin.messages(EDITOR)[before:]
+        card = told[-1]
+        assert "Which commentary is this?" in card.text and en.title in card.text
+        labels = [b["text"] for b in card.buttons]
+        assert labels[-1] == "A commentary of its own"
+        assert labels[0].startswith("Same commentary as “Транзіт па чыгунцы")
+        assert all(len(b["callback_data"].encode()) <= 64 for b in card.buttons)
+        assert await desk.store.db.scalar(FEED_COMMENTARIES) == 2
+        own = card.buttons[-1]["callback_data"]
+        answer = await desk.press("Same commentary as")
+        assert card.buttons == [], "the card's buttons go once it is answered"
+        assert "now a version of that commentary" in answer[-1].text
+        assert await desk.store.db.scalar(FEED_COMMENTARIES) == 1
+        issue = await desk.store.db.scalar(
+            "SELECT issue_id FROM commentaries WHERE key LIKE 'feed-%'"
+        )
+        assert await desk.store.archive.versions(issue) == (1, {"be": 1, "en": 1})
+        stale, _ = await desk.press_data(own, force=True)
+        assert stale == "This list has expired. Send the command again."
+
+
+async def test_auto_mode_schedules_the_issue_and_editors_can_hold_it(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    audience = readers(3)
+    await prepare_database(database, audience, newest_stored=False)
+    open_private_chats(standin, audience)
+    for post in commentary_posts(1, 800, datetime.now(UTC) - timedelta(hours=2)):
+        site.add(post)
+    settings = dataclasses.replace(
+        feed_settings(site), mode=FeedMode.AUTO, auto_send_delay=timedelta(minutes=30)
+    )
+    async with newsroom(standin, database, feeds=settings) as desk:
+        before = len(standin.messages(EDITOR))
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        card = standin.messages(EDITOR)[before:][-1]
+        assert "It goes out by itself at" in card.text
+        planned = await desk.store.broadcasts.with_status(BroadcastStatus.SCHEDULED)
+        assert len(planned) == 1 and planned[0].scheduled_at is not None
+        ahead = planned[0].scheduled_at - datetime.now(UTC)
+        assert timedelta(minutes=29) < ahead <= timedelta(minutes=30)
+        await desk.press("Hold")
+        assert await desk.store.broadcasts.with_status(BroadcastStatus.SCHEDULED) == []
+        assert all(desk.received(chat_id) == [] for chat_id in audience)
