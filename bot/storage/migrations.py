@@ -123,10 +123,11 @@ MIGRATIONS: Final[tuple[str | Migration, ...]] = (
     );
     """,
         postgresql="""
-    -- Published texts only, one weighted document each in its language's configuration.
+    -- Published texts only, weighted, in each language's configuration and as written.
     CREATE TABLE commentary_search (
         id BIGINT PRIMARY KEY,
         language TEXT NOT NULL,
+        headline tsvector NOT NULL,
         document tsvector NOT NULL
     );
     CREATE INDEX commentary_search_documents ON commentary_search USING GIN (document);

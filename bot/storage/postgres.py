@@ -95,7 +95,11 @@ class PostgresDatabase(Database):
     @classmethod
     async def open_url(cls, url: str, *, pool_size: int = 10) -> Self:
         """Connect (following a multi-host URL to its primary) and bring the schema up to date."""
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=max(1, pool_size))
+        # The bot's queries are short; JIT compiling one costs more than running it (7 ms
+        # against 1 ms for the topic list, whenever a table's estimates run high).
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=max(1, pool_size), server_settings={"jit": "off"}
+        )
         db = cls(pool, url)
         try:
             await db._migrate()
