@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
@@ -12,6 +12,9 @@ from bot.delivery.service import DeliveryService
 from bot.editorial.workflow import Editorial
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
+
+if TYPE_CHECKING:
+    from bot.operations.lifecycle import Operations
 
 
 class BotData:
@@ -25,6 +28,8 @@ class BotData:
         self._editorial: Editorial | None = None
         self.pacer = Pacer(1.0)
         self.chats: ChatPacer | None = None
+        self.operations: Operations | None = None
+        """Health checks, alerts and backups; feeds add their readiness checks there."""
 
     def configure(
         self, settings: Settings, catalogs: Catalogs, pacer: Pacer, chats: ChatPacer

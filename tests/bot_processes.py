@@ -31,6 +31,8 @@ def bot_env(standin: BotApiStandIn, database: Path, **settings: str) -> dict[str
         "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
         "TELEGRAM_API_URL": standin.url,
         "DATABASE_URL": f"sqlite:///{database}",
+        # Any free port: several bots (and other checkouts' tests) may run at once.
+        "HEALTH_PORT": "0",
         **settings,
     }
 
