@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -271,3 +273,26 @@ async def test_a_broadcast_that_stops_moving_or_does_not_run_is_stuck() -> None:
     assert not answer.ok and "broadcast 1 has sent nothing for 301 s (10/100)" in answer.reason
     running[1] = (11, 100)
     assert (await check()).ok
+
+
+async def test_a_database_that_refuses_writes_fails_readiness_and_alerts(
+    standin: BotApiStandIn, database: Path
+) -> None:
+    await prepare_database(database, {})
+    async with observed_bot(standin, database) as (desk, url):
+        operations = desk.application.bot_data.operations
+        assert operations is not None
+        # Another process holds the write lock for longer than the bot waits for it.
+        with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")
+            status, body, _ = await get(f"{url}/readyz")
+            await operations.watch()
+            other.execute("ROLLBACK")
+        assert status == 503
+        assert not body["checks"]["database"]["ok"]
+        (alert,) = await standin.wait_for(1, chat_id=ALERT_CHAT, timeout=10)
+        assert alert.text.startswith("The database does not answer or refuses writes")
+        await operations.watch()  # answers again: resolved, no second alert
+        status, _, _ = await get(f"{url}/readyz")
+        assert status == 200
+        assert len(standin.messages(ALERT_CHAT)) == 1
