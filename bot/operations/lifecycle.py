@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -41,15 +42,17 @@ ALERT_BACKUP = N_("The daily backup failed: {reason}")
 FAILED_SHARE: Final = 0.05
 """Share of failed messages above which a finished broadcast raises an alert."""
 
-_SCRAPE_QUERY: Final = """
-SELECT 'subscribers', language, kind, count(*) FROM chats WHERE status = 'active'
- GROUP BY language, kind
-UNION ALL
-SELECT 'outbox', o.status, '', count(*) FROM outbox AS o
-  JOIN broadcasts AS b ON b.id = o.broadcast_id
- WHERE b.status = 'sending' AND o.status IN ('pending', 'sending')
+SUBSCRIBERS_QUERY: Final = """
+SELECT language, kind, count(*) FROM chats WHERE status = 'active' GROUP BY language, kind
+"""
+BACKLOG_QUERY: Final = """
+SELECT o.status, count(*) FROM broadcasts AS b
+  JOIN outbox AS o ON o.broadcast_id = b.id AND o.status IN ('pending', 'sending')
+ WHERE b.status = 'sending'
  GROUP BY o.status
 """
+SUBSCRIBERS_EVERY: Final = 60.0
+"""Seconds the subscriber gauges are reused: their query reads every chat, and they move slowly."""
 
 
 class AlertingReporter:
@@ -122,6 +125,7 @@ class Operations:
         self._store = store
         self._delivery = delivery
         self._text = catalogs[settings.default_language].gettext
+        self._subscribers_at: float | None = None
         self.readiness.add("database", DatabaseCheck(self._probe_database))
         self.readiness.add("bot_api", BotApiCheck(bot.get_me))
         self.readiness.add("broadcasts", BroadcastsCheck(self._sending, self._running))
@@ -143,18 +147,21 @@ class Operations:
         return answer
 
     async def refresh_gauges(self) -> None:
-        """Set the scrape-time gauges: one query, plus the running broadcasts' counts."""
+        """Set the scrape-time gauges: the outbox backlog from one indexed query, the
+        subscribers at most once a minute, the running broadcasts from memory."""
         with metrics.timed_query("scrape"):
-            rows = await self._store.db.fetchall(_SCRAPE_QUERY)
-        metrics.SUBSCRIBERS.clear()
-        metrics.OUTBOX_BACKLOG.clear()
-        for status in ("pending", "sending"):
-            metrics.OUTBOX_BACKLOG.labels(status).set(0)
-        for what, first, second, count in rows:
-            if what == "subscribers":
-                metrics.SUBSCRIBERS.labels(first, second).set(count)
-            else:
-                metrics.OUTBOX_BACKLOG.labels(first).set(count)
+            rows = await self._store.db.fetchall(BACKLOG_QUERY)
+        backlog = {"pending": 0, "sending": 0} | {row[0]: row[1] for row in rows}
+        for status, count in backlog.items():
+            metrics.OUTBOX_BACKLOG.labels(status).set(count)
+        now = time.monotonic()
+        if self._subscribers_at is None or now - self._subscribers_at >= SUBSCRIBERS_EVERY:
+            with metrics.timed_query("subscribers"):
+                rows = await self._store.db.fetchall(SUBSCRIBERS_QUERY)
+            self._subscribers_at = now
+            metrics.SUBSCRIBERS.clear()
+            for language, kind, count in rows:
+                metrics.SUBSCRIBERS.labels(language, kind).set(count)
         metrics.BROADCAST_PROGRESS.clear()
         for broadcast_id, (done, total) in self._running().items():
             metrics.BROADCAST_PROGRESS.labels(str(broadcast_id), "done").set(done)
