@@ -17,7 +17,7 @@ from bot.app import build_application, running
 from bot.config import SendLimits
 from bot.context import BotApplication
 from bot.operations.alerts import Alerts
-from bot.operations.readiness import BroadcastsCheck, Check, Readiness
+from bot.operations.readiness import BotApiCheck, BroadcastsCheck, Check, Readiness
 from standin import BotApiStandIn
 from standin.faults import Fault
 from tests.newsroom import (
@@ -296,3 +296,26 @@ async def test_a_database_that_refuses_writes_fails_readiness_and_alerts(
         status, _, _ = await get(f"{url}/readyz")
         assert status == 200
         assert len(standin.messages(ALERT_CHAT)) == 1
+
+
+async def test_the_bot_api_check_probes_only_when_the_last_answer_is_old() -> None:
+    probes: list[bool] = []
+    age: list[float | None] = [None]
+    failing = True
+
+    async def get_me() -> object:
+        probes.append(True)
+        if failing:
+            raise ConnectionError("connection refused")
+        return object()
+
+    check = BotApiCheck(get_me, max_age=120, since=lambda: age[0])
+    answer = await check()
+    assert not answer.ok and answer.reason.startswith("unreachable (ConnectionError")
+    assert answer.reason.endswith("last answer never")
+    age[0] = 30.0
+    assert (await check()) == Check(True, "last answer 30 s ago")
+    assert len(probes) == 1  # a recent answer needs no probe
+    age[0] = 400.0
+    failing = False
+    assert (await check()) == Check(True, "answered getMe just now")
