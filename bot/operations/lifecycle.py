@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -58,7 +59,7 @@ SUBSCRIBERS_EVERY: Final = 60.0
 class AlertingReporter:
     """Tell the editor as `inner` does, and raise alerts for broadcasts that went wrong."""
 
-    def __init__(self, inner: Reporter, alerts: Alerts, text: Any) -> None:
+    def __init__(self, inner: Reporter, alerts: Alerts, text: Callable[[str], str]) -> None:
         self._inner = inner
         self._alerts = alerts
         self._text = text
