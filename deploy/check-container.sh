@@ -115,10 +115,19 @@ grep -q "September 21" "$work/reply.json" || { cat "$work/reply.json"; exit 1; }
 echo "the reply names the newest week"
 curl -fsS "http://127.0.0.1:$health/metrics" | grep -E '^bot_updates_total\{kind="command"'
 
+step "an online backup while the bot runs (python -m bot backup)"
+podman exec "$NAME" python -m bot backup /data/backups/check.sqlite3
+
 step "stopping with SIGTERM"
 podman kill --signal TERM "$NAME" >/dev/null
 code=$(timeout 40 podman wait "$NAME")
 podman logs "$NAME" 2>&1 | tail -3
 echo "exit status: $code"
 [[ $code -eq 0 ]]
+
+step "restoring the backup with the bot stopped (python -m bot restore)"
+podman run --rm "${RUNTIME[@]}" "${LIMITS[@]}" "${NO_TIMERS[@]}" --env-file "$work/bot.env" \
+    -v "$VOLUME:/data" "$IMAGE" python -m bot restore /data/backups/check.sqlite3 \
+    | tee "$work/restore.log"
+grep -q "The previous database is kept as /data/bot.sqlite3.before-restore-" "$work/restore.log"
 echo "container check passed"
