@@ -18,6 +18,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.errors import SchemaTooNewError
+from bot.storage.backup import before_migration
 from bot.storage.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class Database:
                 f"{self.path} has schema version {version}, newer than this bot knows "
                 f"({len(MIGRATIONS)}); upgrade the bot"
             )
+        if 0 < version < len(MIGRATIONS) and str(self.path) != ":memory:":
+            copy = await asyncio.to_thread(before_migration, self.path, version)
+            log.info("Backed up %s to %s before migrating it", self.path, copy)
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             log.info("Applying database migration %d to %s", number, self.path)
             # executescript commits first; BEGIN inside the script keeps each step atomic.

@@ -200,6 +200,23 @@ class Subscriptions:
         )
         return [(row[0], row[1] or 0, row[2] or 0) for row in rows]
 
+    async def weekly_changes_by_language(self, weeks: int) -> list[tuple[str, str, int, int]]:
+        """Return (week's Monday, language, joins, leaves) for the last weeks, oldest first.
+
+        A leave is counted in the chat's language as stored now (leave events name none).
+        """
+        rows = await self._db.fetchall(
+            """SELECT date(e.at, 'weekday 0', '-6 days') AS monday,
+                      coalesce(e.language, c.language) AS lang,
+                      sum(e.event = 'subscribed'),
+                      sum(e.event IN ('unsubscribed', 'blocked', 'removed'))
+                 FROM subscription_events AS e LEFT JOIN chats AS c ON c.chat_id = e.chat_id
+                WHERE e.at >= date('now', ?)
+                GROUP BY monday, lang ORDER BY monday, lang""",
+            (f"-{7 * weeks} days",),
+        )
+        return [(row[0], row[1], row[2] or 0, row[3] or 0) for row in rows if row[1]]
+
     async def count_active(self) -> dict[str, int]:
         """Return the number of subscribed chats per language."""
         rows = await self._db.fetchall(
