@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run demo test lint check messages bench clean
+.PHONY: install run demo test lint check messages bench clean deploy-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 check: test lint
+
+deploy-check: $(STAMP)  ## lint deploy/, build the image and run it against the stand-in
+	deploy/lint.sh
+	deploy/check-container.sh
 
 messages: $(STAMP)  ## refresh locales/messages.pot and merge it into every catalog
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --sort-by-file --no-wrap \

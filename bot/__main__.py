@@ -19,6 +19,7 @@ from bot.operations.redaction import secret_parts
 from bot.operations.single_instance import DatabaseInUse, single_instance
 from bot.operations.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 from bot.storage import Store
+from bot.storage.backup import backup, restore
 from bot.storage.database import Database
 
 log = logging.getLogger("bot")
@@ -29,11 +30,24 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bot", description="Weekly commentary bot for Telegram."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    runner = commands.add_parser(
         "run",
         help="run the bot (polling, or a webhook when WEBHOOK_URL is set); "
         "without TELEGRAM_BOT_TOKEN, play the local demo instead",
     )
+    runner.add_argument(
+        "--require-token",
+        action="store_true",
+        help="fail without TELEGRAM_BOT_TOKEN instead of playing the demo (servers, images)",
+    )
+    saver = commands.add_parser(
+        "backup", help="copy the database to PATH while the bot runs, checked for integrity"
+    )
+    saver.add_argument("path", type=Path, metavar="PATH")
+    restorer = commands.add_parser(
+        "restore", help="put a backup in place of the database (the bot must be stopped)"
+    )
+    restorer.add_argument("path", type=Path, metavar="PATH")
     commands.add_parser("demo", help="play a scripted scene against a local Bot API stand-in")
     importer = commands.add_parser("import", help="validate content files and store them")
     importer.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -121,6 +135,44 @@ async def import_files(settings: Settings, files: Sequence[Path], *, publish: bo
     return 0
 
 
+def backup_database(settings: Settings, target: Path) -> int:
+    """Copy the live database to `target`, checked; return the exit status."""
+    if settings.postgres_url:
+        print(
+            "error: DATABASE_URL names PostgreSQL; back it up with its own tools, e.g. "
+            "pg_dump --format=custom --file=bot.dump DBNAME (and pg_restore to restore)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        version = backup(settings.database_path, target)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {target} (schema {version}, integrity ok)")
+    return 0
+
+
+def restore_database(settings: Settings, source: Path) -> int:
+    """Replace the database with a checked backup, keeping the old file; return the status."""
+    if settings.postgres_url:
+        print("error: DATABASE_URL names PostgreSQL; restore it with pg_restore", file=sys.stderr)
+        return 1
+    try:
+        with single_instance(settings.database_path):
+            kept = restore(source, settings.database_path)
+    except DatabaseInUse as exc:
+        print(f"error: {exc}; nothing was restored", file=sys.stderr)
+        return 1
+    except StorageError as exc:
+        print(f"error: {exc}; nothing was restored", file=sys.stderr)
+        return 1
+    print(f"Restored {settings.database_path} from {source}")
+    if kept is not None:
+        print(f"The previous database is kept as {kept}")
+    return 0
+
+
 def run(settings: Settings) -> int:
     """Run the bot until it is stopped, as the only process on its database."""
     from telegram.error import InvalidToken  # noqa: PLC0415 - heavy import
@@ -160,7 +212,7 @@ def _serve(settings: Settings) -> None:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one per command
     """Parse the command line and run one command; return the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "db":
@@ -185,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.webhook_secret,
             *url_password(settings.postgres_url),
         ],
+        json_lines=settings.log_json,
     )
     if random_secret:
         log.info("WEBHOOK_SECRET is not set: using a random secret for this run")
@@ -194,6 +247,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.feeds.check import check_feeds  # noqa: PLC0415 - only for this command
 
         return asyncio.run(check_feeds(settings))
+    if args.command == "backup":
+        return backup_database(settings, args.path)
+    if args.command == "restore":
+        return restore_database(settings, args.path)
+    if args.command == "run" and settings.token is None and args.require_token:
+        print(
+            "configuration error: TELEGRAM_BOT_TOKEN is not set; put the token from "
+            "@BotFather in the environment (the local demo is `python -m bot demo`)",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "run" and settings.token is not None:
         return run(settings)
     if args.command == "run":

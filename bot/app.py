@@ -31,6 +31,8 @@ from bot.feeds.topics import load_topic_map
 from bot.interface import menu
 from bot.interface.updates import PerChatUpdateProcessor
 from bot.newsletter.i18n import Catalogs
+from bot.operations.lifecycle import AlertingReporter, Operations, make_alerts
+from bot.operations.metered_limiter import MeteredRateLimiter
 from bot.storage import Store
 from bot.storage.database import ACTIVE_CHECK_INTERVAL
 from handlers.editor import PENDING_CORRECTION
@@ -62,6 +64,7 @@ async def post_init(application: BotApplication) -> None:
     await menu.set_editor_menus(
         application.bot, store, data.catalogs, settings.editor_ids, settings.default_language
     )
+    alerts = make_alerts(application.bot, settings)
     delivery = DeliveryService(
         store=store,
         bot=application.bot,
@@ -70,11 +73,15 @@ async def post_init(application: BotApplication) -> None:
         pacer=data.pacer,
         chats=data.chats,
         concurrency=settings.send_concurrency,
-        reporter=EditorReporter(
-            bot=application.bot,
-            store=store,
-            catalogs=data.catalogs,
-            default=settings.default_language,
+        reporter=AlertingReporter(
+            EditorReporter(
+                bot=application.bot,
+                store=store,
+                catalogs=data.catalogs,
+                default=settings.default_language,
+            ),
+            alerts,
+            data.catalogs[settings.default_language].gettext,
         ),
     )
     data.attach_delivery(delivery)
@@ -87,6 +94,16 @@ async def post_init(application: BotApplication) -> None:
         job_queue=application.job_queue,
     )
     data.attach_editorial(editorial)
+    operations = Operations(
+        settings=settings,
+        store=store,
+        bot=application.bot,
+        delivery=delivery,
+        alerts=alerts,
+        catalogs=data.catalogs,
+    )
+    await operations.start(application.job_queue)
+    data.operations = operations
     planned, resumed = await editorial.restore()
     if planned or resumed:
         log.info("%d broadcasts scheduled, %d resumed", planned, len(resumed))
@@ -185,8 +202,11 @@ async def post_stop(application: BotApplication) -> None:
 
 
 async def post_shutdown(application: BotApplication) -> None:
-    """Close the store."""
+    """Stop the health server and close the store."""
     data = application.bot_data
+    if data.operations is not None:
+        await data.operations.stop()
+        data.operations = None
     try:
         store = data.store
     except RuntimeError:
@@ -276,7 +296,7 @@ def build_application(
     pacer = Pacer(settings.send_limits.overall_rate)
     chats = ChatPacer(settings.send_limits)
     if rate_limited:
-        builder = builder.rate_limiter(PacedRateLimiter(pacer, chats=chats))
+        builder = builder.rate_limiter(MeteredRateLimiter(PacedRateLimiter(pacer, chats=chats)))
     application = cast(BotApplication, builder.build())
     application.bot_data.configure(settings, catalogs or Catalogs.load(), pacer, chats)
     register(application)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypedDict
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,6 +127,13 @@ class Settings:
     weekly_slot: WeeklySlot | None = None
     log_level: int = logging.INFO
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    log_json: bool = False
+    health_host: str = "127.0.0.1"
+    health_port: int | None = None
+    """The operators' health and metrics server; None runs none (load_settings says 8080)."""
+    alert_chat_id: int | None = None
+    backup_dir: Path | None = None
+    backup_keep: int = 7
 
     @property
     def database(self) -> Path | str:
@@ -245,6 +252,45 @@ def _log_level(raw: str, problems: list[str]) -> int:
     return LOG_LEVELS[name.upper()]
 
 
+def _health_port(raw: str, problems: list[str]) -> int | None:
+    """Read HEALTH_PORT: a TCP port, 0 for any free one, or 'off' to run no server."""
+    value = raw.strip().lower() or "8080"
+    if value == "off":
+        return None
+    if value.isdigit() and int(value) < 65536:
+        return int(value)
+    problems.append(f"HEALTH_PORT must be a TCP port number or 'off' (got {raw.strip()!r})")
+    return None
+
+
+class _Operations(TypedDict):
+    log_json: bool
+    health_host: str
+    health_port: int | None
+    alert_chat_id: int | None
+    backup_dir: Path | None
+    backup_keep: int
+
+
+def _operations(env: Mapping[str, str], problems: list[str]) -> _Operations:
+    """Read the operators' settings: log format, health server, alerts and backups."""
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        problems.append(f"LOG_FORMAT must be text or json (got {log_format!r})")
+    alert_chat = env.get("ALERT_CHAT_ID", "").strip()
+    if alert_chat and not alert_chat.lstrip("-").isdigit():
+        problems.append(f"ALERT_CHAT_ID must be a Telegram chat id (got {alert_chat!r})")
+    backup_dir = env.get("BACKUP_DIR", "").strip()
+    return {
+        "log_json": log_format == "json",
+        "health_host": env.get("HEALTH_HOST", "127.0.0.1").strip() or "127.0.0.1",
+        "health_port": _health_port(env.get("HEALTH_PORT", ""), problems),
+        "alert_chat_id": int(alert_chat) if alert_chat.lstrip("-").isdigit() else None,
+        "backup_dir": Path(backup_dir) if backup_dir else None,
+        "backup_keep": int(_positive_number(env, "BACKUP_KEEP", 7, problems)),
+    }
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings; raise ConfigError listing every problem."""
     env = os.environ if environ is None else environ
@@ -314,6 +360,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     log_level = _log_level(env.get("LOG_LEVEL", ""), problems)
     feeds = load_feed_settings(env, timezone, problems)
+    operations = _operations(env, problems)
 
     if problems:
         raise ConfigError(problems)
@@ -335,4 +382,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         weekly_slot=weekly_slot,
         log_level=log_level,
         feeds=feeds,
+        **operations,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
@@ -13,6 +13,9 @@ from bot.editorial.workflow import Editorial
 from bot.feeds.intake import FeedIntake
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
+
+if TYPE_CHECKING:
+    from bot.operations.lifecycle import Operations
 
 
 class BotData:
@@ -28,6 +31,8 @@ class BotData:
         self.chats: ChatPacer | None = None
         self.feeds: FeedIntake | None = None
         """Intake from the website's feeds, when any feed is configured (set in post_init)."""
+        self.operations: Operations | None = None
+        """Health checks, alerts and backups; feeds add their readiness checks there."""
 
     def configure(
         self, settings: Settings, catalogs: Catalogs, pacer: Pacer, chats: ChatPacer

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from datetime import date, datetime
 from typing import Final
 
 from telegram import Update
@@ -28,6 +31,10 @@ BROADCAST_STATES: Final = {
     "cancelled": N_("stopped"),
 }
 
+log = logging.getLogger(__name__)
+
+CAPTION_LIMIT: Final = 1024
+"""Telegram's limit for a photo's caption."""
 STATS_WEEKS = 8
 RECENT_BROADCASTS = 5
 
@@ -60,11 +67,13 @@ async def stats_command(update: Update, context: BotContext, t: Translator) -> N
     recent = await broadcasts.recent(RECENT_BROADCASTS)
     if not recent:
         lines.append(escape(t.gettext("None yet.")))
+    bars: list[tuple[str, int, int, int]] = []
     for broadcast in recent:
         counts = await broadcasts.counts(broadcast.id)
         sent = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SENT)
         failed = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.FAILED)
         skipped = sum(n for (_, status), n in counts.items() if status is DeliveryStatus.SKIPPED)
+        bars.append((t.format_date(broadcast.issue.week_start), sent, skipped, failed))
         lines.append(
             escape(
                 t.gettext(
@@ -79,4 +88,62 @@ async def stats_command(update: Update, context: BotContext, t: Translator) -> N
                 )
             )
         )
-    await chat.send_message("\n".join(lines))
+    text = "\n".join(lines)
+    chart = await _chart(context, t, bars[::-1])
+    if chart is None:
+        await chat.send_message(text)
+    elif len(text) <= CAPTION_LIMIT:
+        await chat.send_photo(chart, caption=text)
+    else:
+        # The caption would be cut: the picture with its title, then the numbers in full.
+        await chat.send_photo(chart, caption=lines[0])
+        await chat.send_message(text)
+
+
+async def _chart(
+    context: BotContext, t: Translator, bars: list[tuple[str, int, int, int]]
+) -> bytes | None:
+    """Draw the /stats chart in a worker thread; None (and a log line) if it fails."""
+    subscriptions = context.store.subscriptions
+    current = await subscriptions.count_active()
+    changes = await subscriptions.weekly_changes_by_language(STATS_WEEKS)
+    labels = {
+        "subscribers": t.gettext("Subscribers by week"),
+        "broadcasts": t.gettext("Last broadcasts"),
+        "sent": t.gettext("sent"),
+        "skipped": t.gettext("skipped"),
+        "failed": t.gettext("failed"),
+        "none": t.gettext("None yet."),
+    }
+    names = {language: LANGUAGE_NAMES[language] for language in LANGUAGES}
+    today = datetime.now(context.settings.timezone).date()
+    try:
+        return await asyncio.to_thread(
+            _draw,
+            current={lang: current.get(lang, 0) for lang in LANGUAGES},
+            changes=changes,
+            today=today,
+            names=names,
+            bars=bars,
+            labels=labels,
+        )
+    except Exception:  # the numbers still go out as text
+        log.exception("Could not draw the /stats chart")
+        return None
+
+
+def _draw(
+    *,
+    current: dict[str, int],
+    changes: list[tuple[str, str, int, int]],
+    today: date,
+    names: dict[str, str],
+    bars: list[tuple[str, int, int, int]],
+    labels: dict[str, str],
+) -> bytes:
+    # matplotlib loads here, in the worker thread, at the first /stats: not at start-up.
+    from bot.editorial.stats_chart import BroadcastBar, render_chart, weekly_series  # noqa: PLC0415
+
+    mondays, series = weekly_series(current, changes, STATS_WEEKS, today)
+    results = [BroadcastBar(label, *counts) for label, *counts in bars]
+    return render_chart(mondays, series, names, results, labels)

@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from bot.context import BotContext
 from bot.newsletter import render
 from bot.newsletter.telegram_html import escape
+from bot.operations import metrics
 from handlers.common import tell, translator
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ async def error_handler(update: object, context: BotContext) -> None:
         log.debug("A button asked for what its message already shows")
         await _answer_quietly(update)
         return
+    metrics.handler_failed()
     log.error("Error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

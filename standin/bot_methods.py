@@ -12,6 +12,8 @@ from standin.errors import bad_request, conflict, too_many_requests
 from standin.html_entities import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
 from standin.model import (
     CHANNEL,
+    JPEG_SIGNATURE,
+    PNG_SIGNATURE,
     PRIVATE,
     CallbackAnswer,
     Chat,
@@ -97,6 +99,7 @@ METHODS = {
     "getChatAdministrators": "_get_chat_administrators",
     "getChatMemberCount": "_get_chat_member_count",
     "sendDocument": "_send_document",
+    "sendPhoto": "_send_photo",
     "getFile": "_get_file",
     "sendChatAction": "_send_chat_action",
     "setMyDescription": "_set_my_description",
@@ -224,6 +227,7 @@ class BotApiMethods(StandInState):
         markup: dict[str, Any] | None,
         reply_to: int | None,
         document: StoredFile | None = None,
+        photo: StoredFile | None = None,
     ) -> SentMessage:
         """Store a message the bot sent and wake whoever waits for it."""
         sent = SentMessage(
@@ -245,6 +249,7 @@ class BotApiMethods(StandInState):
             protect_content=params.get_bool("protect_content"),
             allow_paid_broadcast=params.get_bool("allow_paid_broadcast"),
             document=None if document is None else document.document_json(),
+            photo=None if photo is None else photo.photo_json(),
         )
         chat.sent.append(sent)
         chat.sent_by_id[sent.message_id] = sent
@@ -433,14 +438,42 @@ class BotApiMethods(StandInState):
         )
         return self._sent_json(sent)
 
-    def _document_from(self, params: Params) -> StoredFile:
-        """Return the file of a ``sendDocument`` call: an upload or a known ``file_id``."""
-        value = params.raw("document")
+    async def _send_photo(self, params: Params) -> dict[str, Any]:
+        chat = self._chat_for_sending(params.chat_id())
+        stored = self._document_from(params, "photo")
+        if not stored.content.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
+            raise bad_request("IMAGE_PROCESS_FAILED")
+        raw = params.get_str("caption") or ""
+        parse_mode = params.get_str("parse_mode") or None
+        parsed = self._format(raw, parse_mode, params.get_json("caption_entities"), caption=True)
+        markup = self._reply_markup(params)
+        reply_to = self._reply_target(params, chat)
+        self._admit(chat, paid=params.get_bool("allow_paid_broadcast"))
+        sent = self._record_sent(
+            chat,
+            params,
+            raw=raw,
+            parsed=parsed,
+            parse_mode=parse_mode,
+            markup=markup,
+            reply_to=reply_to,
+            photo=stored,
+        )
+        return self._sent_json(sent)
+
+    def file_content_by_id(self, file_id: str) -> bytes:
+        """Return the bytes of a file the server knows by its id (a sent photo, say)."""
+        return self._files[file_id].content
+
+    def _document_from(self, params: Params, field: str = "document") -> StoredFile:
+        """Return the file of a ``sendDocument`` (or ``sendPhoto``) call: an upload or a
+        known ``file_id``."""
+        value = params.raw(field)
         upload = None
         if isinstance(value, str) and value.startswith("attach://"):
             upload = params.files.get(value.removeprefix("attach://"))
-        elif "document" in params.files:
-            upload = params.files["document"]
+        elif field in params.files:
+            upload = params.files[field]
         if upload is not None:
             return self._store_file(upload.content, upload.filename, upload.content_type)
         if isinstance(value, str) and value:
@@ -451,7 +484,7 @@ class BotApiMethods(StandInState):
                 name = value.rstrip("/").rsplit("/", 1)[-1] or "document"
                 return self._store_file(b"", name, None)
             raise bad_request("wrong file identifier/HTTP URL specified")
-        raise bad_request("there is no document in the request")
+        raise bad_request(f"there is no {field} in the request")
 
     async def _edit_message_text(self, params: Params) -> dict[str, Any]:
         chat = self._chat_for_sending(params.chat_id())

@@ -73,6 +73,8 @@ class SentMessage:
     protect_content: bool = False
     allow_paid_broadcast: bool = False
     document: dict[str, Any] | None = None
+    photo: list[dict[str, Any]] | None = None
+    """The PhotoSize objects of a sendPhoto message (one size: the image as sent)."""
     history: list[MessageVersion] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False
@@ -96,6 +98,10 @@ class SentMessage:
         return [b["callback_data"] for b in self.buttons if "callback_data" in b]
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
 @dataclass
 class StoredFile:
     """A file known to the server, downloadable through ``getFile``."""
@@ -106,6 +112,22 @@ class StoredFile:
     file_name: str | None
     mime_type: str | None
     content: bytes
+
+    def photo_json(self) -> list[dict[str, Any]]:
+        """Return the Bot API ``PhotoSize`` list: one size, read from a PNG's header."""
+        width = height = 0
+        if self.content.startswith(PNG_SIGNATURE) and len(self.content) >= 24:
+            width = int.from_bytes(self.content[16:20], "big")
+            height = int.from_bytes(self.content[20:24], "big")
+        return [
+            {
+                "file_id": self.file_id,
+                "file_unique_id": self.file_unique_id,
+                "file_size": len(self.content),
+                "width": width,
+                "height": height,
+            }
+        ]
 
     def document_json(self) -> dict[str, Any]:
         """Return the Bot API ``Document`` object."""

@@ -92,8 +92,11 @@ def member_json(user: dict[str, Any], status: str, chat_type: str) -> dict[str, 
 def _content_json(sent: SentMessage) -> dict[str, Any]:
     """Return the text or document fields of a sent message's ``Message`` object."""
     data: dict[str, Any] = {}
-    if sent.document is not None:
-        data["document"] = sent.document
+    if sent.document is not None or sent.photo is not None:
+        if sent.photo is not None:
+            data["photo"] = sent.photo
+        else:
+            data["document"] = sent.document
         if sent.text:
             data["caption"] = sent.text
             if sent.entities:

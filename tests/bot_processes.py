@@ -36,19 +36,24 @@ def bot_env(standin: BotApiStandIn, database: Path | str, **settings: str) -> di
         "TELEGRAM_BOT_TOKEN": DEMO_TOKEN,
         "TELEGRAM_API_URL": standin.url,
         "DATABASE_URL": database_url(database),
+        # Any free port: several bots (and other checkouts' tests) may run at once.
+        "HEALTH_PORT": "0",
         **settings,
     }
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Start `python -m bot run` with `env`, stdout and stderr appended to `log`; kill it after."""
+async def bot_process(
+    env: dict[str, str], log: Path, *arguments: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Start `python -m bot run ARGUMENTS` with `env`, output appended to `log`; kill it after."""
     with log.open("ab") as output:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "run",
+            *arguments,
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=output,

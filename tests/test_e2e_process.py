@@ -61,3 +61,18 @@ async def test_bad_configuration_exits_with_one_line_per_problem(tmp_path: Path)
         lines == [line for line in lines if line.startswith("configuration error: ")]
         and len(lines) == 2
     )
+
+
+async def test_without_a_token_require_token_exits_with_one_line_instead_of_the_demo(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "bot.log"
+    async with bot_process(
+        {"TELEGRAM_BOT_TOKEN": "", "HEALTH_PORT": "off"}, log, "--require-token"
+    ) as process:
+        status = await exit_status(process)
+    lines = read_log(log).strip().splitlines()
+    assert status == 2
+    assert len(lines) == 1 and lines[0].startswith(
+        "configuration error: TELEGRAM_BOT_TOKEN is not set"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import subprocess
 import sys
@@ -14,8 +15,16 @@ import pytest
 
 from bot.config import url_password
 from bot.demo import BOT_USERNAME, DEMO_TOKEN, import_sample_content
+from bot.operations import log_context
+from bot.operations.log_context import ContextFilter
 from bot.operations.logging_setup import LOG_FORMAT
-from bot.operations.redaction import MASK, RedactingFormatter, Redactor, secret_parts
+from bot.operations.redaction import (
+    MASK,
+    JsonFormatter,
+    RedactingFormatter,
+    Redactor,
+    secret_parts,
+)
 from standin import BotApiStandIn
 from tests.bot_processes import ROOT, bot_env, bot_process, exit_status, read_log, stop
 
@@ -150,3 +159,29 @@ def test_a_database_password_is_masked_like_the_token() -> None:
     text = output.getvalue()
     assert "pa:ss" not in text and "pa%3Ass" not in text
     assert f"postgresql://bot:{MASK}@db1:5432,db2:5432/news" in text
+
+
+def test_json_lines_are_masked_and_name_the_chat_and_broadcast() -> None:
+    output = io.StringIO()
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(JsonFormatter(Redactor([*secret_parts(TOKEN), WEBHOOK_SECRET])))
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger("redaction-test-json")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    chat = log_context.chat_id.set(31)
+    try:
+        try:
+            reject(TOKEN)
+        except RuntimeError:
+            logger.exception('Calling /bot%s/getMe with "%s"', TOKEN, WEBHOOK_SECRET)
+        logger.info("Sent", extra={"broadcast_id": 7})
+    finally:
+        log_context.chat_id.reset(chat)
+        logger.removeHandler(handler)
+    first, second = (json.loads(line) for line in output.getvalue().splitlines())
+    assert SECRET_PART not in output.getvalue() and WEBHOOK_SECRET not in output.getvalue()
+    assert first["message"] == f'Calling /bot4242424242:{MASK}/getMe with "{MASK}"'
+    assert f"The token `4242424242:{MASK}` was rejected" in first["exception"]
+    assert first["chat_id"] == 31 and "broadcast_id" not in first
+    assert second == {**second, "level": "INFO", "chat_id": 31, "broadcast_id": 7}

@@ -47,6 +47,7 @@ from telegram.ext import ExtBot
 from bot.config import SendLimits
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
+from bot.operations import metrics
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -415,6 +416,7 @@ class BroadcastRun:
             )
         )
         self.progress.add(item.language, outcome.counted_as or outcome.status.value)
+        metrics.delivered(item.language, outcome.counted_as or outcome.status.value)
         if len(self._results) >= max(1, self._concurrency // 2):
             self._flushed.set()
 

@@ -19,6 +19,7 @@ from bot.delivery.compose import render_issue
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.sender import BroadcastRun, Progress
 from bot.newsletter.i18n import Catalogs
+from bot.operations import log_context
 from bot.storage import Broadcast, BroadcastStatus, DeliveryResult, Store
 
 log = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ class DeliveryService:
         )
 
     async def _drive(self, broadcast: Broadcast, run: BroadcastRun) -> None:
+        log_context.broadcast_id.set(broadcast.id)  # this task's log lines name it
         watcher = asyncio.create_task(self._watch(broadcast, run))
         try:
             try:

@@ -9,6 +9,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.operations import metrics
+
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Process updates of different chats concurrently and those of one chat one by one.
@@ -24,6 +26,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the update's handlers after earlier updates of the same chat."""
+        async with metrics.handling(update):
+            await self._in_chat_order(update, coroutine)
+
+    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine

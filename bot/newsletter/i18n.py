@@ -150,13 +150,23 @@ class Catalogs:
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR, languages: Iterable[str] = LANGUAGES) -> Catalogs:
-        """Compile the `.po` catalog of each language; raise CatalogError if one is missing."""
+        """Compile the `.po` catalog of each language; raise CatalogError if one is missing.
+
+        A `.mo` beside it that is not older than the `.po` is used as it is.
+        """
         translators: dict[str, Translator] = {}
         for language in languages:
             po_path = directory / language / "LC_MESSAGES" / f"{DOMAIN}.po"
             if not po_path.is_file():
                 raise CatalogError(f"the {language} catalog is missing: {po_path}")
-            translators[language] = Translator(language, compile_catalog(po_path, language))
+            mo_path = po_path.with_suffix(".mo")
+            if mo_path.is_file() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                # Compiled at build time (the container image) and not older than its source.
+                with mo_path.open("rb") as compiled:
+                    translations = Translations(fp=compiled, domain=DOMAIN)
+            else:
+                translations = compile_catalog(po_path, language)
+            translators[language] = Translator(language, translations)
         return cls(translators)
 
     @property

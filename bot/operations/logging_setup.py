@@ -8,17 +8,47 @@ import threading
 from collections.abc import Iterable
 from types import TracebackType
 
-from bot.operations.redaction import RedactingFormatter, Redactor
+from bot.operations.log_context import ContextFilter
+from bot.operations.redaction import JsonFormatter, RedactingFormatter, Redactor
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
+"""LOG_FORMAT with ' chat=… broadcast=…' after the message where they apply."""
 _log = logging.getLogger("bot")
 
 
-def configure_logging(level: int, secrets: Iterable[str | None] = ()) -> Redactor:
-    """Log to stderr at `level` with `secrets` masked, uncaught exceptions included."""
+class _TextContext(ContextFilter):
+    """Add the ids as one `context` suffix for the text format."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("chat", getattr(record, "chat_id", None)),
+                ("broadcast", getattr(record, "broadcast_id", None)),
+            )
+            if value is not None
+        ]
+        record.context = f" [{' '.join(parts)}]" if parts else ""
+        return True
+
+
+def configure_logging(
+    level: int, secrets: Iterable[str | None] = (), *, json_lines: bool = False
+) -> Redactor:
+    """Log to stderr at `level` with `secrets` masked, uncaught exceptions included.
+
+    `json_lines` writes one JSON object per line (LOG_FORMAT=json) instead of text.
+    """
     redactor = Redactor(secrets)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT, redactor))
+    if json_lines:
+        handler.setFormatter(JsonFormatter(redactor))
+        handler.addFilter(ContextFilter())
+    else:
+        handler.setFormatter(RedactingFormatter(TEXT_FORMAT, redactor))
+        handler.addFilter(_TextContext())
     # Records propagated from child loggers skip the root logger's level and filters, so
     # the level and the masking live on the handler.
     handler.setLevel(level)

@@ -9,7 +9,7 @@ queries, and a few functions. `SQLITE` and `POSTGRESQL` are the two dialects.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Protocol
@@ -37,6 +37,10 @@ class Row(Protocol):
     """A result row: by position or by column name, on both engines."""
 
     def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any, Self
 import aiosqlite
 
 from bot.errors import ConstraintError, SchemaTooNewError
+from bot.storage.backup import before_migration
 from bot.storage.database import Connection, Database, Row
 from bot.storage.dialect import SQLITE
 from bot.storage.migrations import MIGRATIONS, migration_script
@@ -114,8 +115,12 @@ class SqliteDatabase(Database):
         """
 
     async def _migrate(self) -> None:
-        if await self.scalar("PRAGMA user_version") == len(MIGRATIONS):
+        found = await self.scalar("PRAGMA user_version")
+        if found == len(MIGRATIONS):
             return
+        if 0 < found < len(MIGRATIONS) and str(self.path) != ":memory:":
+            copy = await asyncio.to_thread(before_migration, self.path, found)
+            log.info("Backed up %s to %s before migrating it", self.path, copy)
         # BEGIN IMMEDIATE takes the file's write lock: a second process starting at the same
         # moment waits here, then finds the schema current and applies nothing.
         async with self.transaction() as conn:

@@ -198,6 +198,26 @@ class Subscriptions:
         )
         return [(row[0], row[1] or 0, row[2] or 0) for row in rows]
 
+    async def weekly_changes_by_language(self, weeks: int) -> list[tuple[str, str, int, int]]:
+        """Return (week's Monday, language, joins, leaves) for the last weeks, oldest first.
+
+        A leave is counted in the chat's language as stored now (leave events name none).
+        """
+        since = (datetime.now(UTC).date() - timedelta(days=7 * weeks)).isoformat()
+        monday = self._db.dialect.week_monday("e.at")
+        rows = await self._db.fetchall(
+            f"""SELECT {monday} AS monday,
+                      coalesce(e.language, c.language) AS lang,
+                      CAST(sum(CASE WHEN e.event = 'subscribed' THEN 1 ELSE 0 END) AS INTEGER),
+                      CAST(sum(CASE WHEN e.event IN ('unsubscribed', 'blocked', 'removed')
+                                    THEN 1 ELSE 0 END) AS INTEGER)
+                 FROM subscription_events AS e LEFT JOIN chats AS c ON c.chat_id = e.chat_id
+                WHERE e.at >= ?
+                GROUP BY monday, lang ORDER BY monday, lang""",
+            (since,),
+        )
+        return [(row[0], row[1], row[2] or 0, row[3] or 0) for row in rows if row[1]]
+
     async def count_active(self) -> dict[str, int]:
         """Return the number of subscribed chats per language."""
         rows = await self._db.fetchall(
