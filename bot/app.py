@@ -26,6 +26,7 @@ from bot.delivery.service import DeliveryService
 from bot.editorial.reports import EditorReporter
 from bot.editorial.workflow import Editorial
 from bot.feeds.desk import EditorDesk
+from bot.feeds.health import FeedsCheck
 from bot.feeds.intake import FeedIntake
 from bot.feeds.topics import load_topic_map
 from bot.interface import menu
@@ -155,6 +156,7 @@ def start_intake(application: BotApplication, store: Store, editorial: Editorial
             offer_correction=lambda editor_id, draft: application.chat_data[editor_id].update(
                 {PENDING_CORRECTION: draft}
             ),
+            alerts=data.operations.alerts if data.operations is not None else None,
         ),
     )
     if application.job_queue is not None:
@@ -164,6 +166,8 @@ def start_intake(application: BotApplication, store: Store, editorial: Editorial
             first=timedelta(seconds=5),
             name="poll-feeds",
         )
+    if data.operations is not None:
+        data.operations.readiness.add("feeds", FeedsCheck(store))
     log.info("Reading %d feeds every %s", len(intake.feeds), settings.feeds.interval)
     return intake
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 import subprocess
+from importlib import metadata
 
 from tests.bot_processes import ROOT
 
 
 def settings_read() -> set[str]:
     """Return the environment variables bot/config.py reads."""
-    source = (ROOT / "bot" / "config.py").read_text(encoding="utf-8")
+    source = "\n".join(
+        (ROOT / "bot" / path).read_text(encoding="utf-8")
+        for path in ("config.py", "feeds/settings.py")
+    )
     names = re.findall(r'env\.get\("([A-Z_]+)"', source)
     names += re.findall(r'env\["([A-Z_]+)"\]', source)
     names += re.findall(r'_positive_number\(env, "([A-Z_]+)"', source)
@@ -25,6 +29,21 @@ def test_the_example_env_file_lists_every_setting_with_a_comment() -> None:
         index = next((i for i, line in enumerate(lines) if re.match(rf"#? ?{name}=", line)), None)
         assert index is not None, f"{name} is not in deploy/bot.env.example"
         assert lines[index - 1].startswith("# "), f"{name} has no comment above it"
+
+
+def test_the_image_constraints_pin_every_dependency() -> None:
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "deploy" / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line
+    }
+    needed = {
+        re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        for requirement in metadata.requires("weekly-commentary-bot") or []
+        if "extra ==" not in requirement
+    }
+    assert needed, "the project's own dependencies are known"
+    assert needed <= pinned, f"add to deploy/constraints.txt: {sorted(needed - pinned)}"
 
 
 def test_the_token_file_is_ignored_and_never_enters_the_build() -> None:

@@ -28,6 +28,7 @@ from bot.newsletter.content import CommentaryDraft, IssueDraft
 from bot.newsletter.i18n import LANGUAGE_NAMES, N_, Catalogs, Translator, reply_language
 from bot.newsletter.render import bold
 from bot.newsletter.telegram_html import escape, truncate_text
+from bot.operations.alerts import Alerts
 from bot.storage import BroadcastStatus, Store
 from bot.storage.intake import Announcement, Candidate, FeedState, MatchedBy
 
@@ -86,6 +87,7 @@ class EditorDesk:
         settings: Settings,
         editorial: Editorial | None,
         offer_correction: Callable[[int, IssueDraft], None] | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         self._bot = bot
         self._store = store
@@ -94,6 +96,8 @@ class EditorDesk:
         self._editorial = editorial
         self._offer_correction = offer_correction
         """Remember a correction in an editor's chat, where its Apply button finds it."""
+        self._alerts = alerts
+        """The operators' alert chat, told too when a feed keeps failing."""
 
     async def _translator(self, editor_id: int) -> Translator:
         chosen = await self._store.subscriptions.language(editor_id)
@@ -260,7 +264,20 @@ class EditorDesk:
         return result.broadcast.id, when
 
     async def failing(self, state: FeedState) -> None:
-        """Tell the editors a feed keeps failing."""
+        """Tell the editors (and the operators' alert chat) a feed keeps failing."""
+        if self._alerts is not None:
+            t = self._catalogs[self._settings.default_language]
+            text = t.ngettext(
+                "The {language} feed {url} has failed {count} time in a row: {error}",
+                "The {language} feed {url} has failed {count} times in a row: {error}",
+                state.failures,
+            ).format(
+                language=LANGUAGE_NAMES[state.language],
+                url=state.url,
+                count=t.format_number(state.failures),
+                error=state.last_error or "—",
+            )
+            await self._alerts.alert(f"feed-{state.language}", text)
         for editor_id in sorted(self._settings.editor_ids):
             t = await self._translator(editor_id)
             text = t.ngettext(
