@@ -41,14 +41,14 @@ def _sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-def issue_drafts(commentaries: int, *, seed: int = 5) -> list[IssueDraft]:
+def issue_drafts(commentaries: int, *, seed: int = 5, week: date = WEEK) -> list[IssueDraft]:
     """Return an issue in every language whose commentaries each fit one message (~1,500 chars)."""
     rng = random.Random(seed)
     drafts = []
     for language in LANGUAGES:
         items = tuple(
             CommentaryDraft(
-                key=f"bench-{n}",
+                key=f"bench-{week.isoformat()}-{n}",
                 topic_key="economy",
                 topic_name="Economy",
                 position=n,
@@ -67,8 +67,8 @@ def issue_drafts(commentaries: int, *, seed: int = 5) -> list[IssueDraft]:
             IssueDraft(
                 source=f"bench.{language}",
                 language=language,
-                week_start=WEEK,
-                week_end=WEEK + timedelta(days=6),
+                week_start=week,
+                week_end=week + timedelta(days=6),
                 commentaries=items,
             )
         )
@@ -90,11 +90,14 @@ async def fill_chats(store: Store, chats: int) -> None:
         )
 
 
-async def plan_broadcast(store: Store, commentaries: int) -> int:
-    """Store an unpublished synthetic issue and plan its broadcast; return the broadcast id."""
-    await store.archive.save_issues(issue_drafts(commentaries))
+async def plan_broadcast(store: Store, commentaries: int, *, week: date = WEEK) -> int:
+    """Store an unpublished synthetic issue and plan its broadcast; return the broadcast id.
+
+    An issue is delivered once: benchmarks that broadcast again give another `week`.
+    """
+    await store.archive.save_issues(issue_drafts(commentaries, week=week))
     issue_id = await store.db.scalar(
-        "SELECT id FROM issues WHERE week_start = ?", (WEEK.isoformat(),)
+        "SELECT id FROM issues WHERE week_start = ?", (week.isoformat(),)
     )
     return await store.broadcasts.create(issue_id, editor_id=EDITOR, editor_chat_id=EDITOR)
 
