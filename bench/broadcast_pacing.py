@@ -6,6 +6,7 @@ overall over a sliding window, 1 per second per chat after a burst of 3). The id
 chats / 30 seconds; the target is at most 1.05 x that with no 429 at all.
 
     python -m bench.broadcast_pacing [--chats N] [--per-chat N] [--concurrency N]
+        [--http-client aiohttp|httpx]
 
 The helpers here (a synthetic issue, subscribers filled by SQL, a planned broadcast) are
 shared by the other broadcast benchmarks.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from bench.reader_queries import WORDS
 from bot.app import build_application, running
-from bot.config import MARGIN, SendLimits, Settings
+from bot.config import HTTP_CLIENTS, MARGIN, SendLimits, Settings
 from bot.newsletter.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
 from bot.storage import BroadcastStatus, Store
 from standin import BotApiStandIn, FloodLimits
@@ -111,7 +112,7 @@ async def check_done(store: Store, broadcast_id: int, expected: int) -> None:
         raise SystemExit(f"broadcast {broadcast_id} ended {status} with {dict(counts)}")
 
 
-async def measure(chats: int, per_chat: int, concurrency: int) -> None:
+async def measure(chats: int, per_chat: int, concurrency: int, http_client: str) -> None:
     """Run one paced broadcast and print the table."""
     with tempfile.TemporaryDirectory(prefix="bench-pacing-") as tmp:
         database = Path(tmp) / "bench.sqlite3"
@@ -129,6 +130,7 @@ async def measure(chats: int, per_chat: int, concurrency: int) -> None:
                 database_path=database,
                 send_limits=SendLimits(),
                 send_concurrency=concurrency,
+                http_client=http_client,
             )
             async with running(build_application(settings)) as application:
                 delivery = application.bot_data.delivery
@@ -152,7 +154,7 @@ async def measure(chats: int, per_chat: int, concurrency: int) -> None:
         f"limits: {limits.per_second}/s overall, {limits.per_chat_per_second}/s per chat "
         f"after a burst of {limits.chat_burst}"
     )
-    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends")
+    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends, on {http_client}")
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"load average at the end: {load} on {os.cpu_count()} CPUs\n")
     print("| measure | value | target |")
@@ -171,8 +173,9 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=3_000)
     parser.add_argument("--per-chat", type=int, default=1, help="messages each chat gets")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--http-client", choices=HTTP_CLIENTS, default=HTTP_CLIENTS[0])
     args = parser.parse_args()
-    asyncio.run(measure(args.chats, args.per_chat, args.concurrency))
+    asyncio.run(measure(args.chats, args.per_chat, args.concurrency, args.http_client))
 
 
 if __name__ == "__main__":
