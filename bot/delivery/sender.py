@@ -388,7 +388,13 @@ class BroadcastRun:
                 rate_limit_args=self._rate_limit_args,
             )
             return edited.message_id if isinstance(edited, Message) else item.target_id
-        return await send_html(self._bot, chat_id, item.text, paid=self._limits.paid)
+        return await send_html(
+            self._bot,
+            chat_id,
+            item.text,
+            paid=self._limits.paid,
+            rate_limit_args=self._rate_limit_args,
+        )
 
     async def _chat_gone(self, chat_id: int, reason: str) -> None:
         self._dead_chats.add(chat_id)
