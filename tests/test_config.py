@@ -121,3 +121,11 @@ def test_a_webhook_secret_outside_telegrams_alphabet_or_length_is_refused(secret
     (problem,) = caught.value.problems
     assert problem.startswith("WEBHOOK_SECRET")
     assert secret not in problem
+
+
+def test_the_http_client_is_aiohttp_unless_told_otherwise() -> None:
+    assert load_settings({}).http_client == "aiohttp"
+    assert load_settings({"HTTP_CLIENT": " HTTPX "}).http_client == "httpx"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"HTTP_CLIENT": "curl"})
+    assert caught.value.problems == ["HTTP_CLIENT must be one of aiohttp, httpx (got 'curl')"]
