@@ -1,43 +1,52 @@
 """Benchmark: the broadcast engine's throughput against a bare python-telegram-bot loop.
 
 Both send the same messages (by default 20,000: a 4-commentary issue to 5,000 chats) to the
-Bot API stand-in, limits off, running in a child process on 127.0.0.1, over the same HTTP
-stack (python-telegram-bot's HTTPXRequest with the same connection pool) and with the same
-concurrency. The engine is the real `DeliveryService` with a very high send rate: it fixes
-the audience in the outbox, claims rows, marks them 'sending', sends, records every outcome.
-The bare loop is `asyncio.Semaphore` + `gather` over `bot.send_message`, recording nothing.
-The two alternate for a few rounds (engine, then bare, in each); the ratio is taken per
-round, so a slower moment of the machine weighs on both. The bot's process is the
-bottleneck (it spends one core); its CPU per message shows what each sender costs.
+Bot API stand-in, limits off, running in a child process on 127.0.0.1, with the same
+concurrency. The engine is the real `DeliveryService` as the bot builds it (its own HTTP
+layer, `HTTP_CLIENT`), with a very high send rate: it fixes the audience in the outbox,
+claims and marks rows 'sending', sends, records every outcome. The bare loop is the one a
+user would write: `asyncio.Semaphore` + `gather` over `bot.send_message` on a plain
+`telegram.Bot` (python-telegram-bot's default HTTPXRequest), recording nothing. The same
+loop on the bot's `AiohttpRequest` shows what the outbox itself costs. The three alternate
+for a few rounds; ratios are taken per round, so a slower moment of the machine weighs on
+all of them. The bot's process is the bottleneck (it spends one core); its CPU per message
+shows what each sender costs.
 
-    python -m bench.broadcast_overhead [--chats N] [--per-chat N] [--concurrency N] [--rounds N]
+    python -m bench.broadcast_overhead [--chats N] [--per-chat N] [--concurrency N]
+        [--rounds N] [--http-client aiohttp|httpx] [--profile N]
+
+`--profile N` runs one more round of each sender under cProfile and prints its N
+functions with the most time of their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
-from bench.broadcast_pacing import EDITOR, TOKEN, check_done, fill_chats, plan_broadcast
+from bench.broadcast_pacing import EDITOR, TOKEN, WEEK, check_done, fill_chats, plan_broadcast
 from bot.app import build_application
-from bot.config import SendLimits, Settings
+from bot.config import HTTP_CLIENTS, SendLimits, Settings
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
+from bot.transport import AiohttpRequest
 from standin import BotApiStandIn
-
-POOL = 256
-"""Connections of the HTTP pool, for both senders (python-telegram-bot's default)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,11 @@ class Round:
         """Return messages per second."""
         return self.messages / self.seconds
 
+    @property
+    def cpu_ms(self) -> float:
+        """Return the CPU milliseconds per message."""
+        return self.cpu / self.messages * 1e3
+
 
 async def serve_standin(chats: int) -> None:
     """Child process: serve the stand-in with `chats` open private chats until stdin closes."""
@@ -67,18 +81,17 @@ async def serve_standin(chats: int) -> None:
 
 
 async def engine_round(
-    settings: Settings, catalogs: Catalogs, per_chat: int
+    settings: Settings, catalogs: Catalogs, per_chat: int, number: int
 ) -> tuple[Round, list[tuple[int, str]]]:
-    """Broadcast the issue once more through the real engine; return what it sent too."""
-    application = build_application(
-        settings, catalogs, request=HTTPXRequest(connection_pool_size=POOL)
-    )
+    """Broadcast round `number`'s issue through the real engine; return what it sent too."""
+    application = build_application(settings, catalogs)
     await application.initialize()
     assert application.post_init is not None and application.post_shutdown is not None
     await application.post_init(application)
     try:
         store = application.bot_data.store
-        broadcast_id = await plan_broadcast(store, per_chat)
+        week = WEEK + timedelta(weeks=number)
+        broadcast_id = await plan_broadcast(store, per_chat, week=week)
         delivery = application.bot_data.delivery
         cpu = time.process_time()
         started = time.perf_counter()
@@ -94,9 +107,14 @@ async def engine_round(
     return Round(total, elapsed, cpu), sent
 
 
-async def bare_round(api_url: str, messages: list[tuple[int, str]], concurrency: int) -> Round:
+async def bare_round(
+    api_url: str,
+    messages: list[tuple[int, str]],
+    concurrency: int,
+    request: BaseRequest | None = None,
+) -> Round:
     """Send the same messages with a plain Bot, a semaphore and gather."""
-    bot = Bot(TOKEN, base_url=f"{api_url}/bot", request=HTTPXRequest(connection_pool_size=POOL))
+    bot = Bot(TOKEN, base_url=f"{api_url}/bot", request=request)
     preview = LinkPreviewOptions(is_disabled=True)
     async with bot:
         gate = asyncio.Semaphore(concurrency)
@@ -125,13 +143,6 @@ async def outbox_messages(store: Store, broadcast_id: int) -> list[tuple[int, st
     return [(row[0], row[1]) for row in rows]
 
 
-def _line(name: str, rounds: list[Round]) -> str:
-    rates = ", ".join(f"{r.rate:,.0f}" for r in rounds)
-    median = statistics.median(r.rate for r in rounds)
-    cpu_per_message = statistics.median(r.cpu / r.messages for r in rounds) * 1e6
-    return f"| {name} | {median:,.0f} msg/s | {rates} | {cpu_per_message:,.0f} us |"
-
-
 def child_cpu(pid: int) -> float:
     """Return the CPU seconds a child process has used so far (Linux), 0 if unknown."""
     try:
@@ -141,8 +152,32 @@ def child_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(chats: int, per_chat: int, concurrency: int, rounds: int) -> None:
-    """Alternate the two senders and print the table."""
+def _spread(values: list[float], digits: int = 2) -> str:
+    """Return the median and, in brackets, the lowest and highest value."""
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{mid:,.{digits}f} ({low:,.{digits}f}-{high:,.{digits}f})"
+
+
+async def profiled(label: str, top: int, run: Callable[[], Awaitable[object]]) -> None:
+    """Run one sender under cProfile and print its `top` functions by own time."""
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        await run()
+    finally:
+        profile.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    body = lines[lines.index(next(x for x in lines if x.lstrip().startswith("ncalls"))) :]
+    print(f"\n### {label}: the {top} functions with the most own time (cProfile)\n")
+    print("\n".join(line.replace(str(Path.cwd()) + "/", "") for line in body))
+
+
+async def measure(args: argparse.Namespace) -> None:
+    """Alternate the three senders and print a line per round, then the medians."""
+    chats, concurrency = args.chats, args.concurrency
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -152,8 +187,7 @@ async def measure(chats: int, per_chat: int, concurrency: int, rounds: int) -> N
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
-    engine: list[Round] = []
-    bare: list[Round] = []
+    rows: list[tuple[Round, Round, Round]] = []
     standin_cpu = 0.0
     try:
         assert child.stdout is not None and child.stdin is not None
@@ -167,34 +201,74 @@ async def measure(chats: int, per_chat: int, concurrency: int, rounds: int) -> N
                 editor_ids=frozenset({EDITOR}),
                 send_limits=SendLimits(per_second=100_000, per_chat_per_second=1_000),
                 send_concurrency=concurrency,
+                http_client=args.http_client,
             )
             async with await Store.open(settings.database_path) as store:
                 await fill_chats(store, chats)
-            for _ in range(rounds):
+            print(
+                f"{chats:,} chats x {args.per_chat} messages, {concurrency} concurrent sends, "
+                f"limits off; engine on {args.http_client}; load average "
+                f"{', '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} CPUs\n"
+            )
+            print(
+                "| round | engine msg/s | bare PTB msg/s | bare aiohttp msg/s "
+                "| engine / bare PTB | engine / bare aiohttp "
+                "| CPU ms/msg: engine, bare PTB, bare aiohttp |"
+            )
+            print("|---|---|---|---|---|---|---|")
+            for number in range(args.rounds):
                 before = child_cpu(child.pid)
-                result, messages = await engine_round(settings, catalogs, per_chat)
-                engine.append(result)
-                bare.append(await bare_round(api_url, messages, concurrency))
+                engine, messages = await engine_round(settings, catalogs, args.per_chat, number)
+                bare = await bare_round(api_url, messages, concurrency)
+                own = await bare_round(api_url, messages, concurrency, AiohttpRequest())
                 standin_cpu += child_cpu(child.pid) - before
+                rows.append((engine, bare, own))
+                print(
+                    f"| {number + 1} | {engine.rate:,.0f} | {bare.rate:,.0f} | {own.rate:,.0f} "
+                    f"| {engine.rate / bare.rate:.2f}x | {engine.rate / own.rate:.2f}x "
+                    f"| {engine.cpu_ms:.2f}, {bare.cpu_ms:.2f}, {own.cpu_ms:.2f} |",
+                    flush=True,
+                )
+            if args.profile:
+                number = args.rounds
+                await profiled(
+                    "engine",
+                    args.profile,
+                    lambda: engine_round(settings, catalogs, args.per_chat, number),
+                )
+                await profiled(
+                    "bare PTB loop",
+                    args.profile,
+                    lambda: bare_round(api_url, messages, concurrency),
+                )
     finally:
         if child.stdin is not None:
             child.stdin.close()
         await child.wait()
-    ratios = [e.rate / b.rate for e, b in zip(engine, bare, strict=True)]
-    sent = sum(r.messages for r in engine + bare)
+    sent = sum(r.messages for row in rows for r in row)
+    engine_rates = [e.rate for e, _, _ in rows]
     print(
-        f"{engine[0].messages:,} messages to {chats:,} chats, {concurrency} concurrent sends, "
-        f"HTTPXRequest pool {POOL} for both, limits off, {rounds} rounds; the stand-in in a "
-        f"child process used {standin_cpu / sent * 1e6:,.0f} us CPU per message\n"
+        f"\n{rows[0][0].messages:,} messages per sender and round, {len(rows)} rounds; "
+        f"the stand-in used {standin_cpu / sent * 1e3:.2f} CPU ms per message"
     )
-    print("| sender | median | every round (msg/s) | CPU of the bot's process per message |")
-    print("|---|---|---|---|")
-    print(_line("engine (outbox: claim, mark, record)", engine))
-    print(_line("bare PTB loop (records nothing)", bare))
+    print("median (lowest-highest) over the rounds:")
     print(
-        f"\nengine / bare throughput, per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
-        f"median {statistics.median(ratios):.2f}x (target >= 1.0x)"
+        f"- engine: {_spread(engine_rates, 0)} msg/s, "
+        f"{_spread([e.cpu_ms for e, _, _ in rows])} CPU ms/msg"
     )
+    print(
+        f"- bare PTB loop: {_spread([b.rate for _, b, _ in rows], 0)} msg/s, "
+        f"{_spread([b.cpu_ms for _, b, _ in rows])} CPU ms/msg"
+    )
+    print(
+        f"- bare loop on AiohttpRequest: {_spread([o.rate for _, _, o in rows], 0)} msg/s, "
+        f"{_spread([o.cpu_ms for _, _, o in rows])} CPU ms/msg"
+    )
+    print(
+        f"- engine / bare PTB: {_spread([e.rate / b.rate for e, b, _ in rows])}x "
+        "(target >= 1.0x, stretch >= 2x)"
+    )
+    print(f"- engine / bare on AiohttpRequest: {_spread([e.rate / o.rate for e, _, o in rows])}x")
 
 
 def main() -> None:
@@ -203,13 +277,15 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=5_000)
     parser.add_argument("--per-chat", type=int, default=4, help="messages each chat gets")
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--http-client", choices=HTTP_CLIENTS, default=HTTP_CLIENTS[0])
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--serve-standin", type=int, metavar="CHATS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_standin is not None:
         asyncio.run(serve_standin(args.serve_standin))
     else:
-        asyncio.run(measure(args.chats, args.per_chat, args.concurrency, args.rounds))
+        asyncio.run(measure(args))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ overall over a sliding window, 1 per second per chat after a burst of 3). The id
 chats / 30 seconds; the target is at most 1.05 x that with no 429 at all.
 
     python -m bench.broadcast_pacing [--chats N] [--per-chat N] [--concurrency N]
+        [--http-client aiohttp|httpx]
 
 The helpers here (a synthetic issue, subscribers filled by SQL, a planned broadcast) are
 shared by the other broadcast benchmarks.
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from bench.reader_queries import WORDS
 from bot.app import build_application, running
-from bot.config import MARGIN, SendLimits, Settings
+from bot.config import HTTP_CLIENTS, MARGIN, SendLimits, Settings
 from bot.newsletter.content import LANGUAGES, CommentaryDraft, CommentaryText, IssueDraft
 from bot.storage import BroadcastStatus, Store
 from standin import BotApiStandIn, FloodLimits
@@ -41,14 +42,14 @@ def _sentence(rng: random.Random, words: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-def issue_drafts(commentaries: int, *, seed: int = 5) -> list[IssueDraft]:
+def issue_drafts(commentaries: int, *, seed: int = 5, week: date = WEEK) -> list[IssueDraft]:
     """Return an issue in every language whose commentaries each fit one message (~1,500 chars)."""
     rng = random.Random(seed)
     drafts = []
     for language in LANGUAGES:
         items = tuple(
             CommentaryDraft(
-                key=f"bench-{n}",
+                key=f"bench-{week.isoformat()}-{n}",
                 topic_key="economy",
                 topic_name="Economy",
                 position=n,
@@ -67,8 +68,8 @@ def issue_drafts(commentaries: int, *, seed: int = 5) -> list[IssueDraft]:
             IssueDraft(
                 source=f"bench.{language}",
                 language=language,
-                week_start=WEEK,
-                week_end=WEEK + timedelta(days=6),
+                week_start=week,
+                week_end=week + timedelta(days=6),
                 commentaries=items,
             )
         )
@@ -90,11 +91,14 @@ async def fill_chats(store: Store, chats: int) -> None:
         )
 
 
-async def plan_broadcast(store: Store, commentaries: int) -> int:
-    """Store an unpublished synthetic issue and plan its broadcast; return the broadcast id."""
-    await store.archive.save_issues(issue_drafts(commentaries))
+async def plan_broadcast(store: Store, commentaries: int, *, week: date = WEEK) -> int:
+    """Store an unpublished synthetic issue and plan its broadcast; return the broadcast id.
+
+    An issue is delivered once: benchmarks that broadcast again give another `week`.
+    """
+    await store.archive.save_issues(issue_drafts(commentaries, week=week))
     issue_id = await store.db.scalar(
-        "SELECT id FROM issues WHERE week_start = ?", (WEEK.isoformat(),)
+        "SELECT id FROM issues WHERE week_start = ?", (week.isoformat(),)
     )
     return await store.broadcasts.create(issue_id, editor_id=EDITOR, editor_chat_id=EDITOR)
 
@@ -108,7 +112,7 @@ async def check_done(store: Store, broadcast_id: int, expected: int) -> None:
         raise SystemExit(f"broadcast {broadcast_id} ended {status} with {dict(counts)}")
 
 
-async def measure(chats: int, per_chat: int, concurrency: int) -> None:
+async def measure(chats: int, per_chat: int, concurrency: int, http_client: str) -> None:
     """Run one paced broadcast and print the table."""
     with tempfile.TemporaryDirectory(prefix="bench-pacing-") as tmp:
         database = Path(tmp) / "bench.sqlite3"
@@ -126,6 +130,7 @@ async def measure(chats: int, per_chat: int, concurrency: int) -> None:
                 database_path=database,
                 send_limits=SendLimits(),
                 send_concurrency=concurrency,
+                http_client=http_client,
             )
             async with running(build_application(settings)) as application:
                 delivery = application.bot_data.delivery
@@ -149,7 +154,7 @@ async def measure(chats: int, per_chat: int, concurrency: int) -> None:
         f"limits: {limits.per_second}/s overall, {limits.per_chat_per_second}/s per chat "
         f"after a burst of {limits.chat_burst}"
     )
-    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends")
+    print(f"bot: {MARGIN:.0%} of each limit, {concurrency} concurrent sends, on {http_client}")
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(f"load average at the end: {load} on {os.cpu_count()} CPUs\n")
     print("| measure | value | target |")
@@ -168,8 +173,9 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=3_000)
     parser.add_argument("--per-chat", type=int, default=1, help="messages each chat gets")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--http-client", choices=HTTP_CLIENTS, default=HTTP_CLIENTS[0])
     args = parser.parse_args()
-    asyncio.run(measure(args.chats, args.per_chat, args.concurrency))
+    asyncio.run(measure(args.chats, args.per_chat, args.concurrency, args.http_client))
 
 
 if __name__ == "__main__":

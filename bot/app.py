@@ -36,6 +36,7 @@ from bot.operations.lifecycle import AlertingReporter, Operations, make_alerts
 from bot.operations.metered_limiter import MeteredRateLimiter
 from bot.storage import Store
 from bot.storage.database import ACTIVE_CHECK_INTERVAL
+from bot.transport import new_request
 from handlers.editor import PENDING_CORRECTION
 from handlers.registry import register
 
@@ -297,6 +298,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(new_request(settings.http_client)).get_updates_request(
+            new_request(settings.http_client, connection_pool_size=1)
+        )
     pacer = Pacer(settings.send_limits.overall_rate)
     chats = ChatPacer(settings.send_limits)
     if rate_limited:

@@ -30,6 +30,11 @@ LOG_LEVELS = {
 """The accepted LOG_LEVEL values."""
 
 
+HTTP_CLIENTS: Final = ("aiohttp", "httpx")
+"""The HTTP layers Bot API calls can go through: the bot's own on aiohttp, or
+python-telegram-bot's default on httpx."""
+
+
 MARGIN: Final = 0.97
 """Share of each limit the bot uses; the rest absorbs latency jitter."""
 
@@ -134,6 +139,8 @@ class Settings:
     alert_chat_id: int | None = None
     backup_dir: Path | None = None
     backup_keep: int = 7
+    http_client: str = HTTP_CLIENTS[0]
+    """One of `HTTP_CLIENTS`."""
 
     @property
     def database(self) -> Path | str:
@@ -291,6 +298,13 @@ def _operations(env: Mapping[str, str], problems: list[str]) -> _Operations:
     }
 
 
+def _http_client(raw: str, problems: list[str]) -> str:
+    name = raw.strip().lower() or HTTP_CLIENTS[0]
+    if name not in HTTP_CLIENTS:
+        problems.append(f"HTTP_CLIENT must be one of {', '.join(HTTP_CLIENTS)} (got {name!r})")
+    return name
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings; raise ConfigError listing every problem."""
     env = os.environ if environ is None else environ
@@ -362,6 +376,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     feeds = load_feed_settings(env, timezone, problems)
     operations = _operations(env, problems)
 
+    http_client = _http_client(env.get("HTTP_CLIENT", ""), problems)
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -383,4 +399,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         feeds=feeds,
         **operations,
+        http_client=http_client,
     )

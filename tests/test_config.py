@@ -152,3 +152,11 @@ def test_other_database_urls_are_configuration_errors(url: str, says: str) -> No
     (problem,) = caught.value.problems
     assert problem.startswith("DATABASE_URL") and says in problem
     assert "hunter2" not in problem
+
+
+def test_the_http_client_is_aiohttp_unless_told_otherwise() -> None:
+    assert load_settings({}).http_client == "aiohttp"
+    assert load_settings({"HTTP_CLIENT": " HTTPX "}).http_client == "httpx"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"HTTP_CLIENT": "curl"})
+    assert caught.value.problems == ["HTTP_CLIENT must be one of aiohttp, httpx (got 'curl')"]

@@ -10,12 +10,13 @@ from __future__ import annotations
 from itertools import pairwise
 from pathlib import Path
 
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
-from bot.config import SendLimits
+from bot.config import HTTP_CLIENTS, SendLimits
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import LANGUAGE_NAMES
 from bot.storage import ChatStatus, DeliveryStatus
+from bot.transport import new_request
 from standin import BotApiStandIn, Fault, FloodLimits
 from tests.newsroom import (
     EDITOR,
@@ -29,9 +30,11 @@ from tests.newsroom import (
 )
 
 
-def short_timeouts() -> HTTPXRequest:
-    """An HTTP layer that gives up on a Bot API call after half a second."""
-    return HTTPXRequest(connection_pool_size=64, read_timeout=0.5, pool_timeout=5.0)
+def short_timeouts() -> BaseRequest:
+    """The bot's default HTTP layer, giving up on a Bot API call after half a second."""
+    return new_request(
+        HTTP_CLIENTS[0], connection_pool_size=64, read_timeout=0.5, pool_timeout=5.0
+    )
 
 
 async def assert_everyone_got_everything(

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.newsletter.content import MAX_SEARCH_ID
-from bot.storage import ChatStatus, DuplicateKeyError, SchemaTooNewError, Store, SubscribeOutcome
+from bot.storage import (
+    ChatStatus,
+    DuplicateKeyError,
+    RenderedMessage,
+    SchemaTooNewError,
+    Store,
+    SubscribeOutcome,
+)
 from bot.storage.dialect import SQLITE
 from bot.storage.migrations import MIGRATIONS, migration_script
 from tests.factories import issue
@@ -307,3 +314,57 @@ async def test_two_sqlite_processes_starting_together_migrate_once(tmp_path: Pat
     for opened in (first, second):
         assert await opened.db.scalar("PRAGMA user_version") == len(MIGRATIONS)
         await opened.close()
+
+
+async def test_a_claim_marks_its_rows_sending_and_a_later_run_gets_them_back_flagged(
+    store: Store,
+) -> None:
+    await store.archive.save_issues([issue(WEEK1, "be", [("one", "economy", "One")])])
+    for chat_id in range(1, 6):
+        await store.subscriptions.subscribe(chat_id, kind="private", title=None, language="be")
+    info = await store.archive.issue_by_week(WEEK1)
+    assert info is not None
+    broadcast_id = await store.broadcasts.create(info.id, editor_id=1, editor_chat_id=1)
+    commentary = await store.db.scalar(
+        "SELECT id FROM commentaries WHERE issue_id = ?", (info.id,)
+    )
+    messages = [
+        RenderedMessage(
+            language="be", commentary_id=commentary, topic_key="economy", seq=0, text="<b>A</b>"
+        )
+    ]
+    assert await store.broadcasts.start(broadcast_id, messages) == 5
+    await store.subscriptions.set_language(2, "ru")
+
+    first = await store.broadcasts.claim(broadcast_id, after_id=0, limit=2)
+
+    assert [item.chat_id for item in first] == [1, 2]
+    assert [item.text for item in first] == ["<b>A</b>"] * 2
+    assert [(item.chat_status, item.chat_language) for item in first] == [
+        ("active", "be"),
+        ("active", "ru"),
+    ]
+    assert not any(item.was_sending for item in first)
+    statuses = await store.db.fetchall(
+        "SELECT chat_id, status FROM outbox WHERE broadcast_id = ? ORDER BY id", (broadcast_id,)
+    )
+    assert [tuple(row) for row in statuses] == [
+        (1, "sending"),
+        (2, "sending"),
+        (3, "pending"),
+        (4, "pending"),
+        (5, "pending"),
+    ]
+
+    # The run died: the next one finds those rows 'sending', in order before the rest.
+    recovered = await store.broadcasts.left_sending(broadcast_id)
+    assert recovered == {item.id for item in first}
+    again = await store.broadcasts.claim(broadcast_id, after_id=0, limit=3, recovered=recovered)
+    assert [(item.chat_id, item.was_sending) for item in again] == [
+        (1, True),
+        (2, True),
+        (3, False),
+    ]
+    rest = await store.broadcasts.claim(broadcast_id, after_id=again[-1].id, limit=10)
+    assert [item.chat_id for item in rest] == [4, 5]
+    assert await store.broadcasts.claim(broadcast_id, after_id=rest[-1].id, limit=10) == []

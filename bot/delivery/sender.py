@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from telegram import LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -47,10 +48,12 @@ from telegram.ext import ExtBot
 from bot.config import SendLimits
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
+from bot.delivery.send_text import send_html
 from bot.operations import metrics
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 MAX_ATTEMPTS: Final = 5
 BACKOFF: Final = (1.0, 2.0, 4.0, 8.0)
@@ -236,12 +239,19 @@ class BroadcastRun:
 
     async def _produce(self) -> None:
         after = 0
+        recovered = await self._store.broadcasts.left_sending(self.broadcast_id)
         while not self._stopping:
-            items = await self._store.broadcasts.claim(
-                self.broadcast_id, after_id=after, limit=self._concurrency * 4
+            items = await self._write(
+                functools.partial(
+                    self._store.broadcasts.claim,
+                    self.broadcast_id,
+                    after_id=after,
+                    limit=self._concurrency * 4,
+                    recovered=recovered,
+                )
             )
             if not items:
-                return
+                return  # the outbox is done, or the run halted
             after = items[-1].id
             ready: list[OutboxItem] = []
             for item in items:
@@ -254,10 +264,6 @@ class BroadcastRun:
                     self._finish(
                         item, _Outcome(DeliveryStatus.SKIPPED, item.attempts, error=reason)
                     )
-            await self._write(self._store.broadcasts.mark_sending, [item.id for item in ready])
-            if self._stopping:
-                self._unsent.extend(ready)
-                return
             for index, item in enumerate(ready):
                 if self._stopping:
                     self._unsent.extend(ready[index:])
@@ -382,15 +388,13 @@ class BroadcastRun:
                 rate_limit_args=self._rate_limit_args,
             )
             return edited.message_id if isinstance(edited, Message) else item.target_id
-        sent = await self._bot.send_message(
+        return await send_html(
+            self._bot,
             chat_id,
             item.text,
-            parse_mode=ParseMode.HTML,
-            link_preview_options=preview,
-            allow_paid_broadcast=self._limits.paid or None,
+            paid=self._limits.paid,
             rate_limit_args=self._rate_limit_args,
         )
-        return sent.message_id
 
     async def _chat_gone(self, chat_id: int, reason: str) -> None:
         self._dead_chats.add(chat_id)
@@ -454,24 +458,22 @@ class BroadcastRun:
             else:
                 failing_since = None
 
-    async def _write(self, write: Callable[[list[int]], Awaitable[None]], ids: list[int]) -> None:
+    async def _write(self, write: Callable[[], Awaitable[_T]]) -> _T | None:
         """Run an outbox write, retrying for `HALT_AFTER` seconds; halt the run if it fails."""
         started = self._clock()
         while True:
             try:
-                await write(ids)
+                return await write()
             except Exception as exc:
                 if self._clock() - started >= HALT_AFTER:
                     self._halt(f"the database refuses writes ({exc})")
-                    return
+                    return None
                 log.warning(
                     "Broadcast %s: could not write the outbox (%s); retrying",
                     self.broadcast_id,
                     exc,
                 )
                 await asyncio.sleep(1.0)
-            else:
-                return
 
     async def _flush(self) -> None:
         results, self._results = self._results, []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime
 from enum import Enum
 
@@ -45,23 +46,26 @@ _FIX_AUDIENCE = """
 """
 
 
-# The next rows to send. Each status is walked along outbox_by_status in id order and
-# only then merged: `status IN ('pending', 'sending') ... ORDER BY id` would make SQLite
-# read and sort every remaining row (with its text) on each call, quadratic in the outbox.
+# Claim the next rows to send: mark them 'sending' and return them, in one statement. Each
+# status is walked along outbox_by_status in id order and only then merged: `status IN
+# ('pending', 'sending') ... ORDER BY id` would make SQLite read and sort every remaining
+# row (with its text) on each call, quadratic in the outbox. RETURNING gives the rows in no
+# particular order; the subqueries add the message's text and the chat's current state.
 _CLAIM = """
-    SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, o.status,
-           m.text, c.kind, c.status AS chat_status, c.language AS chat_language
-      FROM (SELECT id FROM (SELECT id FROM outbox
-                             WHERE broadcast_id = ? AND status = 'pending' AND id > ?
-                             ORDER BY id LIMIT ?) AS pending
-            UNION ALL
-            SELECT id FROM (SELECT id FROM outbox
-                             WHERE broadcast_id = ? AND status = 'sending' AND id > ?
-                             ORDER BY id LIMIT ?) AS sending) AS next
-      JOIN outbox o ON o.id = next.id
-      JOIN broadcast_messages m ON m.id = o.message_ref
-      LEFT JOIN chats c ON c.chat_id = o.chat_id
-     ORDER BY o.id LIMIT ?
+    UPDATE outbox SET status = 'sending', updated_at = ?
+     WHERE id IN (SELECT id FROM (SELECT id FROM outbox
+                                   WHERE broadcast_id = ? AND status = 'pending' AND id > ?
+                                   ORDER BY id LIMIT ?) AS pending
+                  UNION ALL
+                  SELECT id FROM (SELECT id FROM outbox
+                                   WHERE broadcast_id = ? AND status = 'sending' AND id > ?
+                                   ORDER BY id LIMIT ?) AS sending
+                  ORDER BY id LIMIT ?)
+    RETURNING id, chat_id, language, seq, target_id, attempts,
+              (SELECT m.text FROM broadcast_messages m WHERE m.id = outbox.message_ref) AS text,
+              (SELECT c.kind FROM chats c WHERE c.chat_id = outbox.chat_id) AS kind,
+              (SELECT c.status FROM chats c WHERE c.chat_id = outbox.chat_id) AS chat_status,
+              (SELECT c.language FROM chats c WHERE c.chat_id = outbox.chat_id) AS chat_language
 """
 
 
@@ -344,9 +348,30 @@ class Broadcasts:
         )
         return None if value is None else BroadcastStatus(value)
 
-    async def claim(self, broadcast_id: int, *, after_id: int, limit: int) -> list[OutboxItem]:
-        """Return the next rows to send, in id order, with their chat's current state."""
-        rows = await self._db.fetchall(_CLAIM, (broadcast_id, after_id, limit) * 2 + (limit,))
+    async def left_sending(self, broadcast_id: int) -> set[int]:
+        """Return the rows an earlier run left 'sending': their fate is unknown."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM outbox WHERE broadcast_id = ? AND status = 'sending'", (broadcast_id,)
+        )
+        return {row[0] for row in rows}
+
+    async def claim(
+        self,
+        broadcast_id: int,
+        *,
+        after_id: int,
+        limit: int,
+        recovered: AbstractSet[int] = frozenset(),
+    ) -> list[OutboxItem]:
+        """Mark the next rows 'sending' and return them in id order, with their chat's state.
+
+        One statement, atomic: the rows are 'sending' before anything is handed to Telegram.
+        `recovered` holds the ids `left_sending` gave; those rows are flagged `was_sending`.
+        """
+        rows = await self._db.write_returning(
+            _CLAIM, (utcnow(), *(broadcast_id, after_id, limit) * 2, limit)
+        )
+        rows.sort(key=lambda row: row[0])
         return [
             OutboxItem(
                 id=row["id"],
@@ -356,27 +381,13 @@ class Broadcasts:
                 text=row["text"],
                 target_id=row["target_id"],
                 attempts=row["attempts"],
-                was_sending=row["status"] == DeliveryStatus.SENDING,
+                was_sending=row["id"] in recovered,
                 chat_kind=row["kind"],
                 chat_status=row["chat_status"],
                 chat_language=row["chat_language"],
             )
             for row in rows
         ]
-
-    async def mark_sending(self, ids: Sequence[int]) -> None:
-        """Record that these rows are about to be handed to Telegram."""
-        if not ids:
-            return
-        now = utcnow()
-        async with self._db.transaction() as conn:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                await conn.execute(
-                    "UPDATE outbox SET status = 'sending', updated_at = ? "
-                    f"WHERE id IN ({', '.join('?' * len(chunk))})",
-                    (now, *chunk),
-                )
 
     async def record(self, results: Sequence[DeliveryResult]) -> None:
         """Record the outcome of rows in one transaction."""

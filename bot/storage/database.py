@@ -118,6 +118,10 @@ class Database(ABC):
         """Run the block in one transaction, alone among writers; roll back if it raises."""
 
     @abstractmethod
+    async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Run one writing statement, atomic on its own, and return its RETURNING rows."""
+
+    @abstractmethod
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         """Return all rows of a query."""
 

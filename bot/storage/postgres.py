@@ -199,6 +199,16 @@ class PostgresDatabase(Database):
             await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
             yield PostgresConnection(conn)
 
+    async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Run one writing statement and return its RETURNING rows, alone among writers.
+
+        The outbox claim comes this way: its rows are marked 'sending' and returned by one
+        statement, under the writers' advisory lock, so no other writer (of this process or
+        another) can hold, change or claim them meanwhile.
+        """
+        async with self.transaction() as conn:
+            return await conn.fetchall(sql, tuple(params))
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         """Return all rows of a query."""
         rows: list[Row] = await self._pool.fetch(numbered_placeholders(sql), *params)

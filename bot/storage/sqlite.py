@@ -150,6 +150,15 @@ class SqliteDatabase(Database):
                 raise
             await self._conn.execute("COMMIT")
 
+    async def write_returning(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        """Run one writing statement, atomic on its own, and return its RETURNING rows.
+
+        One trip to the database thread instead of BEGIN, the statement and COMMIT; the
+        write lock keeps it out of any other task's open transaction.
+        """
+        async with self._write_lock:
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         """Return all rows of a query."""
         async with self._conn.execute(sql, tuple(params)) as cursor:
