@@ -205,7 +205,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    pacer = Pacer(settings.send_limits.overall_rate)
+    pacer = Pacer(
+        settings.send_limits.overall_rate,
+        interactive_share=settings.send_limits.interactive_share,
+    )
     chats = ChatPacer(settings.send_limits)
     if rate_limited:
         builder = builder.rate_limiter(PacedRateLimiter(pacer, chats=chats))

@@ -45,7 +45,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.config import SendLimits
-from bot.delivery.pacing import ChatPacer, Pacer
+from bot.delivery.pacing import ChatPacer, Lane, Pacer
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
 
@@ -353,7 +353,7 @@ class BroadcastRun:
         if chat_id in self._dead_chats:
             raise _Left(GONE)
         async with self._chats.slot(chat_id):
-            await self._pacer.acquire()
+            await self._pacer.acquire(Lane.BULK)
             if chat_id in self._changed and (reason := await self._left(chat_id, item)):
                 raise _Left(reason)
             return await self._send(chat_id, item)
