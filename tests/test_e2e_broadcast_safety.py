@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import SendLimits
 from bot.delivery import sender
+from bot.newsletter.i18n import LANGUAGE_NAMES
 from bot.storage import BroadcastStatus, DeliveryStatus
 from standin import BotApiStandIn
 from tests.newsroom import (
@@ -22,6 +23,7 @@ from tests.newsroom import (
     open_private_chats,
     prepare_database,
     readers,
+    report_counts,
 )
 
 
@@ -96,3 +98,9 @@ async def test_a_reader_who_changes_language_mid_broadcast_gets_it_in_the_new_on
         }
         mine = [(r["language"], r["status"]) for r in rows if r["chat_id"] == switcher]
         assert mine == [("be", DeliveryStatus.SENT)] * len(expected["be"])
+        # The report counts the switcher among the Belarusian readers, not the English.
+        report = desk.progress_message(broadcast).text
+        readers_of = {lang: sum(1 for v in audience.values() if v == lang) for lang in expected}
+        be, en = (report_counts(report, LANGUAGE_NAMES[lang]) for lang in ("be", "en"))
+        assert be["sent"] == be["total"] == (readers_of["be"] + 1) * len(expected["be"])
+        assert en["sent"] == en["total"] == (readers_of["en"] - 1) * len(expected["en"])

@@ -35,7 +35,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -195,6 +195,8 @@ class BroadcastRun:
         """Rows a language change replaced: already queued, they are dropped."""
         self._taken: set[int] = set()
         """Rows a language change created: the worker that made them sends them."""
+        self._followers: set[asyncio.Task[None]] = set()
+        self._workers_done = False
         self._kept: set[int] = set()
         """Chats that changed language after something may have reached them."""
         self.recovered_in_flight = 0
@@ -214,8 +216,18 @@ class BroadcastRun:
         return list(self._results)
 
     def chat_changed(self, chat_id: int) -> None:
-        """Note that a chat's language or subscription changed after its rows were claimed."""
+        """Note that a chat's language or subscription changed after its rows were claimed.
+
+        A chat that changed language gets the issue in the new one right away, when
+        nothing of it may have reached the chat yet.
+        """
         self._changed.add(chat_id)
+        if self.kind is BroadcastKind.ISSUE and not self._stopping and not self._workers_done:
+            task = asyncio.create_task(
+                self._follow_change(chat_id), name=f"broadcast-{self.broadcast_id}-chat-{chat_id}"
+            )
+            self._followers.add(task)
+            task.add_done_callback(self._followers.discard)
 
     def _halt(self, reason: str) -> None:
         """Give up for now: the broadcast stays 'sending' and resumes at the next start."""
@@ -247,6 +259,8 @@ class BroadcastRun:
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
+            self._workers_done = True
+            await asyncio.gather(*self._followers, return_exceptions=True)
             # Not cancelled: a write cut off inside its transaction would leave it open.
             self._sending_done = True
             self._flushed.set()
@@ -311,23 +325,41 @@ class BroadcastRun:
             item = await self._queue.get()
             if item is None:
                 return
-            chat_id = self._moved.get(item.chat_id, item.chat_id)
-            lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
-            self._chat_users[chat_id] += 1
-            try:
-                async with lock:
-                    await self._send_rows(item)
-            finally:
-                self._chat_users[chat_id] -= 1
-                if not self._chat_users[chat_id]:
-                    del self._chat_users[chat_id]
-                    del self._chat_locks[chat_id]
+            async with self._chat_turn(self._moved.get(item.chat_id, item.chat_id)):
+                if item.id not in self._replaced:
+                    await self._send_rows(deque([item]))
 
-    async def _send_rows(self, first: OutboxItem) -> None:
-        """Send a row, or the rows that replace it when its chat changed language."""
-        if first.id in self._replaced:
-            return
-        rows = deque([first])
+    @contextlib.asynccontextmanager
+    async def _chat_turn(self, chat_id: int) -> AsyncIterator[None]:
+        """Hold a chat's turn: its rows go out one at a time, in order."""
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        self._chat_users[chat_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._chat_users[chat_id] -= 1
+            if not self._chat_users[chat_id]:
+                del self._chat_users[chat_id]
+                del self._chat_locks[chat_id]
+
+    async def _follow_change(self, chat_id: int) -> None:
+        """Send a chat that just changed language the issue in its new one, if it may."""
+        try:
+            async with self._chat_turn(chat_id):
+                if self._stopping or chat_id in self._kept or chat_id in self._dead_chats:
+                    return
+                chat = await self._store.subscriptions.get(chat_id)
+                if chat is None or chat.status != "active":
+                    return  # its rows are skipped when their turn comes
+                replacement = await self._relanguage(chat_id, chat.language)
+                if replacement:
+                    await self._send_rows(deque(replacement))
+        except Exception:
+            log.exception("Broadcast %s: chat %s not followed", self.broadcast_id, chat_id)
+
+    async def _send_rows(self, rows: deque[OutboxItem]) -> None:
+        """Send rows of one chat in order; a change of language replaces what is left."""
         while rows:
             await self._room_to_record()
             if self._stopping:
@@ -338,8 +370,8 @@ class BroadcastRun:
             try:
                 outcome = await self._deliver(item)
             except _Switch as switch:
-                replacement = await self._relanguage(item, switch.language)
-                if replacement is not None:
+                replacement = await self._relanguage(item.chat_id, switch.language)
+                if replacement is not None:  # this row is gone; send the new ones instead
                     rows = deque(replacement)
                     continue
                 outcome = _Outcome(
@@ -353,19 +385,24 @@ class BroadcastRun:
                 self._in_flight -= 1
             self._finish(item, outcome)
 
-    async def _relanguage(self, item: OutboxItem, language: str) -> list[OutboxItem] | None:
-        """Replace a chat's rows by its new language's; None if it may have got the old."""
+    async def _relanguage(self, chat_id: int, language: str) -> list[OutboxItem] | None:
+        """Replace a chat's rows by its new language's; None if it may have got the old.
+
+        An empty list: nothing to replace (its rows are in that language already).
+        """
         switched: Relanguaged | None = None
         try:
             switched = await self._store.broadcasts.relanguage_chat(
-                self.broadcast_id, item.chat_id, language, unsent=self._unhanded
+                self.broadcast_id, chat_id, language, unsent=self._unhanded
             )
         finally:
             if switched is None:
-                self._kept.add(item.chat_id)
+                self._kept.add(chat_id)
         if switched is None:
-            log.info("Chat %s changed language after its first messages", item.chat_id)
+            log.info("Chat %s changed language after its first messages", chat_id)
             return None
+        if not switched.replaced:
+            return []
         self._replaced |= switched.replaced
         self._unhanded -= switched.replaced
         new_ids = {new.id for new in switched.items}

@@ -428,10 +428,11 @@ class Broadcasts:
         """Give a chat the broadcast in `language` instead of the language its rows hold.
 
         Its rows still to send are replaced, in one transaction, by the messages of
-        `language` for its topics. Refused (None) when anything of this broadcast may
-        already have reached the chat: a row sent, attempted, or 'sending' and not among
-        `unsent` (the rows the caller marked but has not handed to Telegram). So a chat
-        gets one language only, even when a crash comes between any two steps.
+        `language` for its topics; nothing is replaced when they are in it already.
+        Refused (None) when anything of this broadcast may already have reached the chat:
+        a row sent, attempted, or 'sending' and not among `unsent` (the rows the caller
+        marked but has not handed to Telegram). So a chat gets one language only, even
+        when a crash comes between any two steps.
         """
         async with self._db.transaction() as conn:
             rows = list(
@@ -442,6 +443,8 @@ class Broadcasts:
                 )
             )
             open_rows = [row for row in rows if row[2] in ("pending", "sending")]
+            if open_rows and all(row[1] == language for row in open_rows):
+                return Relanguaged(frozenset(), language, [])
             if not open_rows or any(
                 row[2] == "sent" or row[3] > 0 or (row[2] == "sending" and row[0] not in unsent)
                 for row in rows
