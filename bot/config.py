@@ -44,7 +44,7 @@ class SendLimits:
     """Messages a private chat may get at once before `per_chat_per_second` applies."""
     paid: bool = False
     """Paid broadcasts (`allow_paid_broadcast`): up to 1000 messages per second overall."""
-    interactive_share: float = 0.5
+    interactive_share: float = 0.45
     """Most of the overall rate replies and edits take while broadcast sends wait."""
 
     @property
@@ -255,7 +255,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         per_group_per_minute=_positive_number(env, "SEND_RATE_PER_GROUP_MINUTE", 20, problems),
         burst_per_chat=int(_positive_number(env, "SEND_BURST_PER_CHAT", 3, problems)),
         paid=env.get("PAID_BROADCAST", "").strip().lower() in ("1", "true", "yes", "on"),
-        interactive_share=_share(env, "SEND_INTERACTIVE_SHARE", 0.5, problems),
+        interactive_share=_share(env, "SEND_INTERACTIVE_SHARE", 0.45, problems),
     )
     concurrency = int(_positive_number(env, "SEND_CONCURRENCY", 16, problems))
     weekly_slot = None

@@ -91,7 +91,7 @@ def test_send_limits_and_weekly_slot() -> None:
     )
     assert limits.burst_per_chat == 5 and SendLimits().burst_per_chat == 3
     assert limits.paid and settings.send_concurrency == 8
-    assert limits.interactive_share == 0.25 and SendLimits().interactive_share == 0.5
+    assert limits.interactive_share == 0.25 and SendLimits().interactive_share == 0.45
     assert settings.weekly_slot is not None
     assert (settings.weekly_slot.weekday, settings.weekly_slot.hour) == (3, 18)
 

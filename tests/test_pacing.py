@@ -228,9 +228,9 @@ async def test_a_reply_takes_the_next_slot_ahead_of_waiting_broadcast_sends() ->
     pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
     bulk: list[float] = []
     workers = [asyncio.create_task(bulk_sender(pacer, clock, bulk, 5)) for _ in range(16)]
-    for _ in range(200):  # let the broadcast run a while; its workers queue up
+    for _ in range(50):  # let the broadcast run a while; its workers queue up
         await asyncio.sleep(0)
-    assert 10 < len(bulk) < 80
+    assert 5 < len(bulk) < 64
     asked = clock.now
     await pacer.acquire(Lane.INTERACTIVE)
     answered = clock.now

@@ -51,7 +51,7 @@ class Pacer:
         self,
         rate: float,
         *,
-        interactive_share: float = 0.5,
+        interactive_share: float = 0.45,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -85,12 +85,39 @@ class Pacer:
 
     async def acquire(self, lane: Lane = Lane.BULK, *, follow_up: bool = False) -> None:
         """Wait for a slot in a lane's turn."""
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._follow_ups if follow_up and lane is Lane.INTERACTIVE else self._lanes[lane]
-        queue.append(waiter)
-        if self._dispatcher is None or self._dispatcher.done():
-            self._dispatcher = asyncio.create_task(self._dispatch(), name="pacer-dispatch")
-        await waiter
+        first = False
+        while True:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if first:
+                queue.appendleft(waiter)
+            else:
+                queue.append(waiter)
+            if self._dispatcher is None or self._dispatcher.done():
+                self._dispatcher = asyncio.create_task(self._dispatch(), name="pacer-dispatch")
+            await waiter
+            if await self._take_slot():
+                return
+            # A 429 arrived between the slot and the send: first in line after the pause.
+            first = True
+
+    async def _take_slot(self) -> bool:
+        """Start now, or as soon as the 1 s window has room; False if a 429 paused sends.
+
+        The window counts actual starts, so a send that resumed late (a stall) cannot
+        bunch with the ones after it.
+        """
+        while True:
+            now = self._clock()
+            if now < self._paused_until:
+                return False
+            self._slide(self._starts, now)
+            if len(self._starts) < self._capacity:
+                self._starts.append(now)
+                return True
+            # The window is full (a stall bunched the slots, or the rate's fraction above
+            # the whole `capacity` caught up): wait for it to slide.
+            await self._sleep(self._starts[0] + 1.0 - now)
 
     async def _dispatch(self) -> None:
         """Give out the slots while anyone waits; end when nobody does."""
@@ -102,16 +129,9 @@ class Pacer:
             if slot > now + EPSILON:
                 await self._sleep(slot - now)
                 continue
-            self._slide(self._starts, now)
-            if len(self._starts) >= self._capacity:
-                # The window is full (a stall bunched the slots, or the rate's fraction
-                # above the whole `capacity` caught up): wait for it to slide.
-                await self._sleep(self._starts[0] + 1.0 - now)
-                continue
             waiter = self._pick(now)
             if waiter is None:
                 continue
-            self._starts.append(now)
             # Keep the cadence when this loop woke a little late; after an idle spell
             # the next slot is one interval on, never a burst of the slots missed.
             self._next = (slot if now - slot < self._interval / 2 else now) + self._interval
@@ -130,7 +150,7 @@ class Pacer:
 
     @staticmethod
     def _slide(starts: deque[float], now: float) -> None:
-        while starts and starts[0] <= now - 1.0:
+        while starts and starts[0] <= now - 1.0 + EPSILON:
             starts.popleft()
 
     def _pick(self, now: float) -> asyncio.Future[None] | None:

@@ -443,9 +443,9 @@ class Broadcasts:
                 )
             )
             open_rows = [row for row in rows if row[2] in ("pending", "sending")]
-            if open_rows and all(row[1] == language for row in open_rows):
+            if all(row[1] == language for row in open_rows):  # or nothing is left to send
                 return Relanguaged(frozenset(), language, [])
-            if not open_rows or any(
+            if any(
                 row[2] == "sent" or row[3] > 0 or (row[2] == "sending" and row[0] not in unsent)
                 for row in rows
             ):
