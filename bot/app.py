@@ -207,6 +207,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     pacer = Pacer(
         settings.send_limits.overall_rate,
+        window=settings.send_limits.window,
         interactive_share=settings.send_limits.interactive_share,
     )
     chats = ChatPacer(settings.send_limits)

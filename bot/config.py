@@ -52,6 +52,11 @@ class SendLimits:
         """Return the overall sends per second the bot allows itself."""
         return (1000.0 if self.paid else self.per_second) * MARGIN
 
+    @property
+    def window(self) -> int:
+        """Return the sends Telegram accepts in any one second (arrivals, not starts)."""
+        return int(1000.0 if self.paid else self.per_second)
+
     def chat_interval(self, chat_id: int | str) -> float:
         """Return the least time between two sends to one chat once its burst is used.
 

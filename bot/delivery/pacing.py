@@ -51,18 +51,23 @@ class Pacer:
         self,
         rate: float,
         *,
+        window: int | None = None,
         interactive_share: float = 0.45,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._interval = 1.0 / rate
-        self._capacity = max(1, int(rate))
+        self._capacity = max(1, int(rate) if window is None else window)
         self._interactive_cap = max(1, int(rate * interactive_share))
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
         self._paused_until = 0.0
-        self._starts: deque[float] = deque()
+        self._ends: deque[float] = deque()
+        """When the sends of the last second ended (Telegram answered)."""
+        self._holding = 0
+        """Sends started and not answered yet: each may arrive at any moment until then."""
+        self._released = asyncio.Event()
         self._interactive_starts: deque[float] = deque()
         self._lanes: dict[Lane, deque[asyncio.Future[None]]] = {lane: deque() for lane in Lane}
         self._follow_ups: deque[asyncio.Future[None]] = deque()
@@ -84,7 +89,25 @@ class Pacer:
         self._next = max(self._next, self._paused_until)
 
     async def acquire(self, lane: Lane = Lane.BULK, *, follow_up: bool = False) -> None:
-        """Wait for a slot in a lane's turn."""
+        """Wait for a slot in a lane's turn, for a send whose answer comes at once."""
+        async with self.slot(lane, follow_up=follow_up):
+            pass
+
+    @asynccontextmanager
+    async def slot(
+        self, lane: Lane = Lane.BULK, *, follow_up: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold a slot in a lane's turn while one send runs, until Telegram answers it."""
+        await self._wait_turn(lane, follow_up=follow_up)
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            self._ends.append(self._clock())
+            self._released.set()
+            self._released = asyncio.Event()
+
+    async def _wait_turn(self, lane: Lane, *, follow_up: bool) -> None:
         queue = self._follow_ups if follow_up and lane is Lane.INTERACTIVE else self._lanes[lane]
         first = False
         while True:
@@ -104,20 +127,23 @@ class Pacer:
     async def _take_slot(self) -> bool:
         """Start now, or as soon as the 1 s window has room; False if a 429 paused sends.
 
-        The window counts actual starts, so a send that resumed late (a stall) cannot
-        bunch with the ones after it.
+        Telegram counts a send when it arrives, at some moment between its start and its
+        answer. So a send counts in the window from its start until a second after its
+        answer: however latency varies or the loop stalls, no second of arrivals holds
+        more than `window` sends.
         """
         while True:
             now = self._clock()
             if now < self._paused_until:
                 return False
-            self._slide(self._starts, now)
-            if len(self._starts) < self._capacity:
-                self._starts.append(now)
+            self._slide(self._ends, now)
+            if self._holding + len(self._ends) < self._capacity:
+                self._holding += 1
                 return True
-            # The window is full (a stall bunched the slots, or the rate's fraction above
-            # the whole `capacity` caught up): wait for it to slide.
-            await self._sleep(self._starts[0] + 1.0 - now)
+            if self._ends and self._holding < self._capacity:
+                await self._sleep(self._ends[0] + 1.0 - now)
+            else:
+                await self._released.wait()
 
     async def _dispatch(self) -> None:
         """Give out the slots while anyone waits; end when nobody does."""

@@ -86,8 +86,11 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         chat_id = data.get("chat_id")
         chat = chat_id if isinstance(chat_id, int | str) else None
         for attempt in range(self._max_retries + 1):
-            async with self.chats.slot(chat):
-                await self.pacer.acquire(Lane.INTERACTIVE, follow_up=self._follows_up(chat))
+            follow_up = self._follows_up(chat)
+            async with (
+                self.chats.slot(chat),
+                self.pacer.slot(Lane.INTERACTIVE, follow_up=follow_up),
+            ):
                 try:
                     result = await callback(*args, **kwargs)
                 except RetryAfter as exc:

@@ -461,8 +461,7 @@ class BroadcastRun:
         """
         if chat_id in self._dead_chats:
             raise _Left(GONE)
-        async with self._chats.slot(chat_id):
-            await self._pacer.acquire(Lane.BULK)
+        async with self._chats.slot(chat_id), self._pacer.slot(Lane.BULK):
             if self.kind is BroadcastKind.ISSUE and (
                 chat_id in self._changed or item.chat_language != item.language
             ):
