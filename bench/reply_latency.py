@@ -235,7 +235,7 @@ async def measure(  # noqa: PLR0915 - the phases in order, one after the other
     under_crowd = rate(arrivals, crowd_from, crowd_to)
     load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
     print(
-        f"{chats:,} private chats x {per_chat} message(s) = {total:,} messages in {elapsed:.1f} s;"
+        f"{chats:,} private chats x {total // chats} messages = {total:,} in {elapsed:.1f} s;"
         f" stand-in limits {limits.per_second}/s, 1/s per chat after a burst of 3"
     )
     print(

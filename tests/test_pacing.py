@@ -308,3 +308,28 @@ async def test_a_429_pauses_both_lanes() -> None:
 
     await asyncio.gather(take(Lane.INTERACTIVE), take(Lane.BULK))
     assert min(starts) - paused_at >= 4.0 - 1e-9
+
+
+async def test_a_send_counts_in_the_window_until_a_second_after_its_answer() -> None:
+    clock = FakeClock()
+    pacer = Pacer(100.0, window=3, clock=clock, sleep=clock.sleep)
+    starts: list[float] = []
+    answer = asyncio.Event()
+
+    async def send() -> None:
+        async with pacer.slot(Lane.BULK):
+            starts.append(clock.now)
+            await answer.wait()  # Telegram may count it at any moment until it answers
+
+    sends = [asyncio.create_task(send()) for _ in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(starts) == 3
+    clock.now += 0.5
+    answer.set()
+    await asyncio.gather(*sends)
+    answered = clock.now
+    await pacer.acquire(Lane.BULK)
+    # The three may have arrived just before their answers: the fourth starts a whole
+    # second after those, not a second after their starts.
+    assert clock.now >= answered + 1.0 - 1e-9

@@ -2,10 +2,11 @@
 
 Telegram counts arrivals over sliding windows; a sender that bursts at exactly the limit
 draws 429s because request latency bunches arrivals. So sends are spaced evenly at a
-rate a little under the limit, and a sliding-window guard on actual start times catches
-the bunching an event-loop stall would cause. A 429 pauses everything for `retry_after`.
-Slots are handed out as they fall due, readers' sends first (`Lane`), so a reply waits
-for one slot at most, not behind every broadcast send already waiting.
+rate a little under the limit, and a sliding-window guard counts each send from its start
+until a second after its answer (it arrives somewhere in between), which catches the
+bunching latency jitter or an event-loop stall would cause. A 429 pauses everything for
+`retry_after`. Slots are handed out as they fall due, readers' sends first (`Lane`), so
+a reply waits for one slot at most, not behind every broadcast send already waiting.
 
 Each chat has its own allowance besides (`ChatPacer`): a private chat a short burst, then
 its rate; a group or channel one message per interval. Broadcast sends, replies and edits
