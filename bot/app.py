@@ -302,7 +302,11 @@ def build_application(
         builder = builder.request(new_request(settings.http_client)).get_updates_request(
             new_request(settings.http_client, connection_pool_size=1)
         )
-    pacer = Pacer(settings.send_limits.overall_rate)
+    pacer = Pacer(
+        settings.send_limits.overall_rate,
+        window=settings.send_limits.window,
+        interactive_share=settings.send_limits.interactive_share,
+    )
     chats = ChatPacer(settings.send_limits)
     if rate_limited:
         builder = builder.rate_limiter(MeteredRateLimiter(PacedRateLimiter(pacer, chats=chats)))

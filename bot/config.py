@@ -50,11 +50,18 @@ class SendLimits:
     """Messages a private chat may get at once before `per_chat_per_second` applies."""
     paid: bool = False
     """Paid broadcasts (`allow_paid_broadcast`): up to 1000 messages per second overall."""
+    interactive_share: float = 0.45
+    """Most of the overall rate replies and edits take while broadcast sends wait."""
 
     @property
     def overall_rate(self) -> float:
         """Return the overall sends per second the bot allows itself."""
         return (1000.0 if self.paid else self.per_second) * MARGIN
+
+    @property
+    def window(self) -> int:
+        """Return the sends Telegram accepts in any one second (arrivals, not starts)."""
+        return int(1000.0 if self.paid else self.per_second)
 
     def chat_interval(self, chat_id: int | str) -> float:
         """Return the least time between two sends to one chat once its burst is used.
@@ -105,6 +112,14 @@ def _positive_number(
         value = -1.0
     if value <= 0:
         problems.append(f"{name} must be a positive number (got {raw!r})")
+        return default
+    return value
+
+
+def _share(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    value = _positive_number(env, name, default, problems)
+    if value > 1:
+        problems.append(f"{name} must be a share between 0 and 1 (got {value:g})")
         return default
     return value
 
@@ -363,6 +378,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         per_group_per_minute=_positive_number(env, "SEND_RATE_PER_GROUP_MINUTE", 20, problems),
         burst_per_chat=int(_positive_number(env, "SEND_BURST_PER_CHAT", 3, problems)),
         paid=env.get("PAID_BROADCAST", "").strip().lower() in ("1", "true", "yes", "on"),
+        interactive_share=_share(env, "SEND_INTERACTIVE_SHARE", 0.45, problems),
     )
     concurrency = int(_positive_number(env, "SEND_CONCURRENCY", 16, problems))
     weekly_slot = None

@@ -79,6 +79,7 @@ def test_send_limits_and_weekly_slot() -> None:
             "SEND_BURST_PER_CHAT": "5",
             "PAID_BROADCAST": "true",
             "SEND_CONCURRENCY": "8",
+            "SEND_INTERACTIVE_SHARE": "0.25",
             "BROADCAST_SLOT": "Thu 18:30",
         }
     )
@@ -90,14 +91,21 @@ def test_send_limits_and_weekly_slot() -> None:
     )
     assert limits.burst_per_chat == 5 and SendLimits().burst_per_chat == 3
     assert limits.paid and settings.send_concurrency == 8
+    assert limits.interactive_share == 0.25 and SendLimits().interactive_share == 0.45
     assert settings.weekly_slot is not None
     assert (settings.weekly_slot.weekday, settings.weekly_slot.hour) == (3, 18)
 
 
 def test_bad_send_settings_are_reported() -> None:
     with pytest.raises(ConfigError) as caught:
-        load_settings({"SEND_RATE_PER_SECOND": "-1", "BROADCAST_SLOT": "someday"})
-    assert len(caught.value.problems) == 2
+        load_settings(
+            {
+                "SEND_RATE_PER_SECOND": "-1",
+                "BROADCAST_SLOT": "someday",
+                "SEND_INTERACTIVE_SHARE": "2",
+            }
+        )
+    assert len(caught.value.problems) == 3
 
 
 def test_log_level_defaults_to_info_and_accepts_the_four_levels() -> None:

@@ -3,7 +3,7 @@
 The bot runs against the stand-in over HTTP. A database that starts refusing writes in
 the middle of a broadcast halts it with a report in the editor's progress message, and
 Resume finishes it with nothing lost or repeated; a reader who changes language after their
-messages were queued gets nothing in the language they left.
+messages were queued gets the issue in the new language, never in the one they left.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import SendLimits
 from bot.delivery import sender
+from bot.newsletter.i18n import LANGUAGE_NAMES
 from bot.storage import BroadcastStatus, DeliveryStatus
 from bot.storage.sqlite import SqliteDatabase
 from standin import BotApiStandIn
@@ -23,6 +24,7 @@ from tests.newsroom import (
     open_private_chats,
     prepare_database,
     readers,
+    report_counts,
 )
 
 
@@ -64,7 +66,7 @@ async def test_a_database_that_refuses_writes_halts_the_broadcast_with_a_report(
         assert {row["status"] for row in rows} == {DeliveryStatus.SENT}
 
 
-async def test_a_reader_who_changes_language_mid_broadcast_gets_nothing_in_the_old_one(
+async def test_a_reader_who_changes_language_mid_broadcast_gets_it_in_the_new_one_only(
     standin: BotApiStandIn, database: Path
 ) -> None:
     audience = readers(60)
@@ -87,12 +89,20 @@ async def test_a_reader_who_changes_language_mid_broadcast_gets_nothing_in_the_o
         expected = await desk.expected_html(broadcast.id)
         after = desk.received(switcher)[switched_at:] + desk.received(leaver)[left_at:]
         assert not set(after) & set(expected["en"] + expected["ru"]), after
-        # Their rows were claimed before they changed their minds; they were skipped.
+        # Their rows were claimed before they changed their minds: the leaver's were
+        # skipped, the switcher's replaced by the Belarusian ones, all sent.
+        issue_texts = {text for texts in expected.values() for text in texts}
+        assert [t for t in desk.received(switcher) if t in issue_texts] == expected["be"]
         rows = await desk.outbox(broadcast.id)
         assert {row["status"] for row in rows if row["chat_id"] == leaver} <= {
             DeliveryStatus.SKIPPED,
             DeliveryStatus.SENT,
         }
-        assert [r["status"] for r in rows if r["chat_id"] == switcher].count(
-            DeliveryStatus.SKIPPED
-        ) >= len(expected["en"]) - 1
+        mine = [(r["language"], r["status"]) for r in rows if r["chat_id"] == switcher]
+        assert mine == [("be", DeliveryStatus.SENT)] * len(expected["be"])
+        # The report counts the switcher among the Belarusian readers, not the English.
+        report = desk.progress_message(broadcast).text
+        readers_of = {lang: sum(1 for v in audience.values() if v == lang) for lang in expected}
+        be, en = (report_counts(report, LANGUAGE_NAMES[lang]) for lang in ("be", "en"))
+        assert be["sent"] == be["total"] == (readers_of["be"] + 1) * len(expected["be"])
+        assert en["sent"] == en["total"] == (readers_of["en"] - 1) * len(expected["en"])

@@ -9,7 +9,7 @@ from itertools import pairwise
 from telegram.error import RetryAfter
 
 from bot.config import MARGIN, SendLimits
-from bot.delivery.pacing import ChatPacer, Pacer
+from bot.delivery.pacing import ChatPacer, Lane, Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 
 
@@ -215,3 +215,121 @@ async def test_broadcast_sends_and_replies_to_one_chat_share_its_allowance() -> 
     await asyncio.gather(broadcast(), replies())
     assert len(arrivals) == 12
     assert conforms(sorted(arrivals), burst=3, interval=1.0)
+
+
+async def bulk_sender(pacer: Pacer, clock: FakeClock, starts: list[float], count: int) -> None:
+    for _ in range(count):
+        await pacer.acquire(Lane.BULK)
+        starts.append(clock.now)
+
+
+async def test_a_reply_takes_the_next_slot_ahead_of_waiting_broadcast_sends() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    bulk: list[float] = []
+    workers = [asyncio.create_task(bulk_sender(pacer, clock, bulk, 5)) for _ in range(16)]
+    for _ in range(50):  # let the broadcast run a while; its workers queue up
+        await asyncio.sleep(0)
+    assert 5 < len(bulk) < 64
+    asked = clock.now
+    await pacer.acquire(Lane.INTERACTIVE)
+    answered = clock.now
+    # Sixteen broadcast sends were waiting; the reply waited for one slot, not sixteen.
+    assert answered - asked <= 0.1 + 1e-9
+    assert sum(1 for at in bulk if asked < at <= answered) <= 1
+    await asyncio.gather(*workers)
+    assert window_counts(sorted([*bulk, answered])) <= 10
+
+
+async def test_readers_get_at_most_their_share_while_the_broadcast_waits() -> None:
+    clock = FakeClock()
+    pacer = Pacer(20.0, interactive_share=0.5, clock=clock, sleep=clock.sleep)
+    bulk: list[float] = []
+    replies: list[float] = []
+
+    async def reply() -> None:
+        await pacer.acquire(Lane.INTERACTIVE)
+        replies.append(clock.now)
+
+    started = clock.now
+    workers = [asyncio.create_task(bulk_sender(pacer, clock, bulk, 40)) for _ in range(4)]
+    burst = [asyncio.create_task(reply()) for _ in range(300)]
+    await asyncio.gather(*workers)
+    # The burst outlasts the broadcast's 160 sends, which still got half of every second.
+    assert len(replies) < 300
+    assert bulk[-1] - started <= 160 / (20 * 0.5)
+    assert window_counts([at for at in replies if at <= bulk[-1]]) <= 10
+    await asyncio.gather(*burst)
+    assert len(replies) == 300
+    assert window_counts(sorted([*bulk, *replies])) <= 20
+
+
+async def test_with_no_broadcast_waiting_readers_may_use_the_whole_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, interactive_share=0.3, clock=clock, sleep=clock.sleep)
+    starts: list[float] = []
+
+    async def reply() -> None:
+        await pacer.acquire(Lane.INTERACTIVE)
+        starts.append(clock.now)
+
+    await asyncio.gather(*(reply() for _ in range(30)))
+    assert starts[-1] - starts[0] <= 29 * 0.1 + 1e-6
+
+
+async def test_the_next_part_of_a_reply_goes_ahead_of_other_replies() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    order: list[str] = []
+
+    async def reply(name: str, *, follow_up: bool = False) -> None:
+        await pacer.acquire(Lane.INTERACTIVE, follow_up=follow_up)
+        order.append(name)
+
+    await pacer.acquire(Lane.INTERACTIVE)  # the first part went out
+    others = [asyncio.create_task(reply(f"other {n}")) for n in range(5)]
+    await asyncio.sleep(0)
+    await reply("second part", follow_up=True)
+    await asyncio.gather(*others)
+    assert order[0] == "second part"
+
+
+async def test_a_429_pauses_both_lanes() -> None:
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire(Lane.BULK)
+    pacer.pause(4.0)
+    paused_at = clock.now
+    starts: list[float] = []
+
+    async def take(lane: Lane) -> None:
+        await pacer.acquire(lane)
+        starts.append(clock.now)
+
+    await asyncio.gather(take(Lane.INTERACTIVE), take(Lane.BULK))
+    assert min(starts) - paused_at >= 4.0 - 1e-9
+
+
+async def test_a_send_counts_in_the_window_until_a_second_after_its_answer() -> None:
+    clock = FakeClock()
+    pacer = Pacer(100.0, window=3, clock=clock, sleep=clock.sleep)
+    starts: list[float] = []
+    answer = asyncio.Event()
+
+    async def send() -> None:
+        async with pacer.slot(Lane.BULK):
+            starts.append(clock.now)
+            await answer.wait()  # Telegram may count it at any moment until it answers
+
+    sends = [asyncio.create_task(send()) for _ in range(3)]
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(starts) == 3
+    clock.now += 0.5
+    answer.set()
+    await asyncio.gather(*sends)
+    answered = clock.now
+    await pacer.acquire(Lane.BULK)
+    # The three may have arrived just before their answers: the fourth starts a whole
+    # second after those, not a second after their starts.
+    assert clock.now >= answered + 1.0 - 1e-9

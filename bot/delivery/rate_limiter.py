@@ -4,7 +4,9 @@ Replies to readers, edits and broadcast sends take slots from one `Pacer`, so to
 they stay under the overall limit, and a 429 seen by either pauses both; they take each
 chat's slots from one `ChatPacer`, so a reply and a broadcast message to the same chat
 keep its limit together. Broadcast sends pass `rate_limit_args=BROADCAST`: the sender
-paces and classifies them itself.
+paces and classifies them itself. Everything else is a reader's or an editor's answer and
+takes the pacer's interactive lane; a send to a chat that was answered a moment ago is
+the next part of the same reply and goes first, so the parts of a reply leave together.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot.config import SendLimits
-from bot.delivery.pacing import ChatPacer, Pacer
+from bot.delivery.pacing import ChatPacer, Lane, Pacer
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,9 @@ PACED_ENDPOINTS: Final = frozenset(
     }
 )
 
+FOLLOW_UP_SECONDS: Final = 1.0
+"""A send to a chat answered less than this ago continues the same reply."""
+
 
 class PacedRateLimiter(BaseRateLimiter[str]):
     """Pace message sends and edits through shared pacers and retry them after a 429."""
@@ -56,6 +61,9 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         self.pacer = pacer
         self.chats = chats or ChatPacer(limits or SendLimits(), clock=clock, sleep=sleep)
         self._max_retries = max_retries
+        self._clock = clock
+        self._answered: dict[int | str, float] = {}
+        """When each chat's last answer was sent, while that is recent."""
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -78,16 +86,36 @@ class PacedRateLimiter(BaseRateLimiter[str]):
         chat_id = data.get("chat_id")
         chat = chat_id if isinstance(chat_id, int | str) else None
         for attempt in range(self._max_retries + 1):
-            async with self.chats.slot(chat):
-                await self.pacer.acquire()
+            follow_up = self._follows_up(chat)
+            async with (
+                self.chats.slot(chat),
+                self.pacer.slot(Lane.INTERACTIVE, follow_up=follow_up),
+            ):
                 try:
-                    return await callback(*args, **kwargs)
+                    result = await callback(*args, **kwargs)
                 except RetryAfter as exc:
                     self.pacer.pause(retry_seconds(exc))
                     if attempt == self._max_retries:
                         raise
                     log.info("Flood limit hit on %s; retrying after %s", endpoint, exc.retry_after)
+                else:
+                    self._note_answer(chat)
+                    return result
         raise AssertionError("unreachable")
+
+    def _follows_up(self, chat: int | str | None) -> bool:
+        at = None if chat is None else self._answered.get(chat)
+        return at is not None and self._clock() - at < FOLLOW_UP_SECONDS
+
+    def _note_answer(self, chat: int | str | None) -> None:
+        if chat is None:
+            return
+        now = self._clock()
+        if len(self._answered) >= 10_000:
+            self._answered = {
+                c: at for c, at in self._answered.items() if now - at < FOLLOW_UP_SECONDS
+            }
+        self._answered[chat] = now
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -1,8 +1,8 @@
 """Work through one broadcast's outbox within the flood limits, classifying every answer.
 
 A producer reads the outbox in id order (everyone's first message, then everyone's
-second), skips chats that left or changed language since the audience was fixed, marks
-the rows 'sending' and queues them; `concurrency` workers send them. Rows of one chat go
+second), skips chats that left since the audience was fixed, marks the rows 'sending' and
+queues them; `concurrency` workers send them. Rows of one chat go
 out in order within the chat's allowance, shared with replies (`ChatPacer`); the shared
 pacer spaces all sends.
 
@@ -13,6 +13,13 @@ What each answer means:
     BadRequest     this message fails with Telegram's reason; no blind retry
     TimedOut and other network errors
                    retry with backoff, up to MAX_ATTEMPTS, then fail with the reason
+
+A chat's language and subscription are decided when its row is sent. A chat that left
+gets nothing more. A chat that changed language before anything of the broadcast could
+have reached it gets the issue in its new language instead, at once: its rows are
+replaced by the new language's messages (`relanguage_chat`), and the worker sends those
+in order. Once something may have reached the chat, a change of language ends its share:
+nobody gets the issue in two languages, nor more of it in a language they left.
 
 Crash safety: a row is 'sending' from just before it is handed to Telegram until its
 outcome is recorded; outcomes are recorded in small batches. After a crash the rows
@@ -29,7 +36,7 @@ import functools
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -46,11 +53,12 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.config import SendLimits
-from bot.delivery.pacing import ChatPacer, Pacer
+from bot.delivery.pacing import ChatPacer, Lane, Pacer
 from bot.delivery.rate_limiter import BROADCAST, retry_seconds
 from bot.delivery.send_text import send_html
 from bot.operations import metrics
 from bot.storage import BroadcastKind, DeliveryResult, DeliveryStatus, OutboxItem, Store
+from bot.storage.broadcasts import Relanguaged
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -112,12 +120,25 @@ class Progress:
         return (self.total - self.done) / rate
 
 
+def changed(language: str) -> str:
+    """Say why a chat that changed its language gets nothing more of a broadcast."""
+    return f"the chat changed its language to {language}"
+
+
 class _Left(Exception):
     """The row's chat left the broadcast (blocked, unsubscribed, changed language)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _Switch(Exception):
+    """The row's chat reads another language now; nothing may have reached it yet."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(language)
+        self.language = language
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +193,16 @@ class BroadcastRun:
         self._moved: dict[int, int] = {}
         self._changed: set[int] = set()
         """Chats whose subscription changed while this run was going: checked at each send."""
+        self._unhanded: set[int] = set()
+        """Rows this run marked 'sending' that have not been handed to Telegram."""
+        self._replaced: set[int] = set()
+        """Rows a language change replaced: already queued, they are dropped."""
+        self._taken: set[int] = set()
+        """Rows a language change created: the worker that made them sends them."""
+        self._followers: set[asyncio.Task[None]] = set()
+        self._workers_done = False
+        self._kept: set[int] = set()
+        """Chats that changed language after something may have reached them."""
         self.recovered_in_flight = 0
         self.halted: str | None = None
         """Why the run gave up while the broadcast still has rows to send, if it did."""
@@ -189,8 +220,18 @@ class BroadcastRun:
         return list(self._results)
 
     def chat_changed(self, chat_id: int) -> None:
-        """Note that a chat's language or subscription changed after its rows were claimed."""
+        """Note that a chat's language or subscription changed after its rows were claimed.
+
+        A chat that changed language gets the issue in the new one right away, when
+        nothing of it may have reached the chat yet.
+        """
         self._changed.add(chat_id)
+        if self.kind is BroadcastKind.ISSUE and not self._stopping and not self._workers_done:
+            task = asyncio.create_task(
+                self._follow_change(chat_id), name=f"broadcast-{self.broadcast_id}-chat-{chat_id}"
+            )
+            self._followers.add(task)
+            task.add_done_callback(self._followers.discard)
 
     def _halt(self, reason: str) -> None:
         """Give up for now: the broadcast stays 'sending' and resumes at the next start."""
@@ -222,6 +263,8 @@ class BroadcastRun:
             for _ in workers:
                 await self._queue.put(None)
             await asyncio.gather(*workers, return_exceptions=True)
+            self._workers_done = True
+            await asyncio.gather(*self._followers, return_exceptions=True)
             # Not cancelled: a write cut off inside its transaction would leave it open.
             self._sending_done = True
             self._flushed.set()
@@ -255,11 +298,15 @@ class BroadcastRun:
             after = items[-1].id
             ready: list[OutboxItem] = []
             for item in items:
+                if item.id in self._taken:
+                    continue
                 if item.was_sending:
                     self.recovered_in_flight += 1
                 reason = self._ineligible(item)
                 if reason is None:
                     ready.append(item)
+                    if not item.was_sending:
+                        self._unhanded.add(item.id)
                 else:
                     self._finish(
                         item, _Outcome(DeliveryStatus.SKIPPED, item.attempts, error=reason)
@@ -278,8 +325,6 @@ class BroadcastRun:
             return None
         if item.chat_status != "active":
             return f"the chat is {item.chat_status or 'gone'}"
-        if item.chat_language != item.language:
-            return f"the chat changed its language to {item.chat_language}"
         return None
 
     async def _worker(self) -> None:
@@ -287,30 +332,94 @@ class BroadcastRun:
             item = await self._queue.get()
             if item is None:
                 return
-            chat_id = self._moved.get(item.chat_id, item.chat_id)
-            lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
-            self._chat_users[chat_id] += 1
+            async with self._chat_turn(self._moved.get(item.chat_id, item.chat_id)):
+                if item.id not in self._replaced:
+                    await self._send_rows(deque([item]))
+
+    @contextlib.asynccontextmanager
+    async def _chat_turn(self, chat_id: int) -> AsyncIterator[None]:
+        """Hold a chat's turn: its rows go out one at a time, in order."""
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        self._chat_users[chat_id] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._chat_users[chat_id] -= 1
+            if not self._chat_users[chat_id]:
+                del self._chat_users[chat_id]
+                del self._chat_locks[chat_id]
+
+    async def _follow_change(self, chat_id: int) -> None:
+        """Send a chat that just changed language the issue in its new one, if it may."""
+        try:
+            async with self._chat_turn(chat_id):
+                if self._stopping or chat_id in self._kept or chat_id in self._dead_chats:
+                    return
+                chat = await self._store.subscriptions.get(chat_id)
+                if chat is None or chat.status != "active":
+                    return  # its rows are skipped when their turn comes
+                replacement = await self._relanguage(chat_id, chat.language)
+                if replacement:
+                    await self._send_rows(deque(replacement))
+        except Exception:
+            log.exception("Broadcast %s: chat %s not followed", self.broadcast_id, chat_id)
+
+    async def _send_rows(self, rows: deque[OutboxItem]) -> None:
+        """Send rows of one chat in order; a change of language replaces what is left."""
+        while rows:
+            await self._room_to_record()
+            if self._stopping:
+                self._unsent.extend(rows)
+                return
+            item = rows.popleft()
+            self._in_flight += 1
             try:
-                async with lock:
-                    await self._room_to_record()
-                    if self._stopping:
-                        self._unsent.append(item)
-                        continue
-                    self._in_flight += 1
-                    try:
-                        outcome = await self._deliver(item)
-                    except Exception as exc:
-                        # A bug or a broken database must not make a row vanish unrecorded.
-                        log.exception("Broadcast %s: row %s failed", self.broadcast_id, item.id)
-                        outcome = _Outcome(DeliveryStatus.FAILED, item.attempts, error=repr(exc))
-                    finally:
-                        self._in_flight -= 1
-                    self._finish(item, outcome)
+                outcome = await self._deliver(item)
+            except _Switch as switch:
+                replacement = await self._relanguage(item.chat_id, switch.language)
+                if replacement is not None:  # this row is gone; send the new ones instead
+                    rows = deque(replacement)
+                    continue
+                outcome = _Outcome(
+                    DeliveryStatus.SKIPPED, item.attempts, error=changed(switch.language)
+                )
+            except Exception as exc:
+                # A bug or a broken database must not make a row vanish unrecorded.
+                log.exception("Broadcast %s: row %s failed", self.broadcast_id, item.id)
+                outcome = _Outcome(DeliveryStatus.FAILED, item.attempts, error=repr(exc))
             finally:
-                self._chat_users[chat_id] -= 1
-                if not self._chat_users[chat_id]:
-                    del self._chat_users[chat_id]
-                    del self._chat_locks[chat_id]
+                self._in_flight -= 1
+            self._finish(item, outcome)
+
+    async def _relanguage(self, chat_id: int, language: str) -> list[OutboxItem] | None:
+        """Replace a chat's rows by its new language's; None if it may have got the old.
+
+        An empty list: nothing to replace (its rows are in that language already).
+        """
+        switched: Relanguaged | None = None
+        try:
+            switched = await self._store.broadcasts.relanguage_chat(
+                self.broadcast_id, chat_id, language, unsent=self._unhanded
+            )
+        finally:
+            if switched is None:
+                self._kept.add(chat_id)
+        if switched is None:
+            log.info("Chat %s changed language after its first messages", chat_id)
+            return None
+        if not switched.replaced:
+            return []
+        self._replaced |= switched.replaced
+        self._unhanded -= switched.replaced
+        new_ids = {new.id for new in switched.items}
+        self._taken |= new_ids
+        self._unhanded |= new_ids
+        progress = self.progress
+        progress.total += len(switched.items) - len(switched.replaced)
+        progress.total_by_language[switched.replaced_language] -= len(switched.replaced)
+        progress.total_by_language[language] += len(switched.items)
+        return switched.items
 
     async def _deliver(self, item: OutboxItem) -> _Outcome:  # noqa: PLR0911 - one per answer
         chat_id = self._moved.get(item.chat_id, item.chat_id)
@@ -359,22 +468,23 @@ class BroadcastRun:
         """
         if chat_id in self._dead_chats:
             raise _Left(GONE)
-        async with self._chats.slot(chat_id):
-            await self._pacer.acquire()
-            if chat_id in self._changed and (reason := await self._left(chat_id, item)):
-                raise _Left(reason)
+        async with self._chats.slot(chat_id), self._pacer.slot(Lane.BULK):
+            if self.kind is BroadcastKind.ISSUE and (
+                chat_id in self._changed or item.chat_language != item.language
+            ):
+                await self._check_chat(chat_id, item)
+            self._unhanded.discard(item.id)
             return await self._send(chat_id, item)
 
-    async def _left(self, chat_id: int, item: OutboxItem) -> str | None:
-        """Say why a changed chat must not get this row now, or None."""
-        if self.kind is BroadcastKind.CORRECTION:
-            return None
+    async def _check_chat(self, chat_id: int, item: OutboxItem) -> None:
+        """Raise `_Left` if a changed chat left, `_Switch` if it reads another language."""
         chat = await self._store.subscriptions.get(chat_id)
         if chat is None or chat.status != "active":
-            return f"the chat is {chat.status if chat else 'gone'}"
+            raise _Left(f"the chat is {chat.status if chat else 'gone'}")
         if chat.language != item.language:
-            return f"the chat changed its language to {chat.language}"
-        return None
+            if chat_id in self._kept:
+                raise _Left(changed(chat.language))
+            raise _Switch(chat.language)
 
     async def _send(self, chat_id: int, item: OutboxItem) -> int:
         preview = LinkPreviewOptions(is_disabled=True)
@@ -486,3 +596,4 @@ class BroadcastRun:
         finally:
             self._writing = 0
             self._recorded.set()
+        self._unhanded.difference_update(result.id for result in results)

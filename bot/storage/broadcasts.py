@@ -8,8 +8,9 @@ outcome; after a crash, rows still 'sending' are the only ones whose fate is unk
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 
@@ -67,6 +68,31 @@ _CLAIM = """
               (SELECT c.status FROM chats c WHERE c.chat_id = outbox.chat_id) AS chat_status,
               (SELECT c.language FROM chats c WHERE c.chat_id = outbox.chat_id) AS chat_language
 """
+
+
+# A chat's rows in another language: its topics' messages, in order, claimed by the caller.
+_RELANGUAGE = """
+    INSERT INTO outbox (broadcast_id, chat_id, language, message_ref, seq, status, updated_at)
+    SELECT m.broadcast_id, c.chat_id, m.language, m.id, m.seq, 'sending', ?
+      FROM broadcast_messages m
+      JOIN chats c ON c.chat_id = ?
+     WHERE m.broadcast_id = ? AND m.language = ?
+       AND (c.all_topics OR EXISTS (SELECT 1 FROM chat_topics ct
+                                     WHERE ct.chat_id = c.chat_id
+                                       AND ct.topic_key = m.topic_key))
+     ORDER BY m.seq
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Relanguaged:
+    """A chat's rows of a broadcast, replaced by the same issue in its new language."""
+
+    replaced: frozenset[int]
+    """Ids of the rows that are gone."""
+    replaced_language: str
+    items: list[OutboxItem]
+    """The new rows, in order, already 'sending': the caller sends them now."""
 
 
 class _Begun(Enum):
@@ -401,6 +427,72 @@ class Broadcasts:
                     WHERE id = ?""",
                 [(r.status.value, r.attempts, r.message_id, r.error, now, r.id) for r in results],
             )
+
+    async def relanguage_chat(
+        self, broadcast_id: int, chat_id: int, language: str, *, unsent: Collection[int]
+    ) -> Relanguaged | None:
+        """Give a chat the broadcast in `language` instead of the language its rows hold.
+
+        Its rows still to send are replaced, in one transaction, by the messages of
+        `language` for its topics; nothing is replaced when they are in it already.
+        Refused (None) when anything of this broadcast may already have reached the chat:
+        a row sent, attempted, or 'sending' and not among `unsent` (the rows the caller
+        marked but has not handed to Telegram). So a chat gets one language only, even
+        when a crash comes between any two steps.
+        """
+        async with self._db.transaction() as conn:
+            rows = list(
+                await conn.execute_fetchall(
+                    "SELECT id, language, status, attempts FROM outbox "
+                    "WHERE broadcast_id = ? AND chat_id = ?",
+                    (broadcast_id, chat_id),
+                )
+            )
+            open_rows = [row for row in rows if row[2] in ("pending", "sending")]
+            if all(row[1] == language for row in open_rows):  # or nothing is left to send
+                return Relanguaged(frozenset(), language, [])
+            if any(
+                row[2] == "sent" or row[3] > 0 or (row[2] == "sending" and row[0] not in unsent)
+                for row in rows
+            ):
+                return None
+            now = utcnow()
+            await conn.execute(
+                "DELETE FROM outbox WHERE broadcast_id = ? AND chat_id = ? "
+                "AND status IN ('pending', 'sending')",
+                (broadcast_id, chat_id),
+            )
+            await conn.execute(_RELANGUAGE, (now, chat_id, broadcast_id, language))
+            new_rows = await conn.execute_fetchall(
+                """SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, m.text,
+                          c.kind, c.status AS chat_status, c.language AS chat_language
+                     FROM outbox o
+                     JOIN broadcast_messages m ON m.id = o.message_ref
+                     LEFT JOIN chats c ON c.chat_id = o.chat_id
+                    WHERE o.broadcast_id = ? AND o.chat_id = ? AND o.status = 'sending'
+                    ORDER BY o.seq""",
+                (broadcast_id, chat_id),
+            )
+        return Relanguaged(
+            replaced=frozenset(row[0] for row in open_rows),
+            replaced_language=open_rows[0][1],
+            items=[
+                OutboxItem(
+                    id=row[0],
+                    chat_id=row[1],
+                    language=row[2],
+                    seq=row[3],
+                    text=row[6],
+                    target_id=row[4],
+                    attempts=row[5],
+                    was_sending=False,
+                    chat_kind=row[7],
+                    chat_status=row[8],
+                    chat_language=row[9],
+                )
+                for row in new_rows
+            ],
+        )
 
     async def skip_chat(self, broadcast_id: int, chat_id: int, reason: str) -> int:
         """Skip what is left for a chat in a broadcast; return how many rows."""
