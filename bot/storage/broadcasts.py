@@ -73,11 +73,11 @@ _CLAIM = """
 # A chat's rows in another language: its topics' messages, in order, claimed by the caller.
 _RELANGUAGE = """
     INSERT INTO outbox (broadcast_id, chat_id, language, message_ref, seq, status, updated_at)
-    SELECT m.broadcast_id, c.chat_id, m.language, m.id, m.seq, 'sending', ?
+    SELECT m.broadcast_id, c.chat_id, m.language, m.id, m.seq, 'sending', CAST(? AS TEXT)
       FROM broadcast_messages m
       JOIN chats c ON c.chat_id = ?
      WHERE m.broadcast_id = ? AND m.language = ?
-       AND (c.all_topics OR EXISTS (SELECT 1 FROM chat_topics ct
+       AND (c.all_topics <> 0 OR EXISTS (SELECT 1 FROM chat_topics ct
                                      WHERE ct.chat_id = c.chat_id
                                        AND ct.topic_key = m.topic_key))
      ORDER BY m.seq
@@ -442,7 +442,7 @@ class Broadcasts:
         """
         async with self._db.transaction() as conn:
             rows = list(
-                await conn.execute_fetchall(
+                await conn.fetchall(
                     "SELECT id, language, status, attempts FROM outbox "
                     "WHERE broadcast_id = ? AND chat_id = ?",
                     (broadcast_id, chat_id),
@@ -463,7 +463,7 @@ class Broadcasts:
                 (broadcast_id, chat_id),
             )
             await conn.execute(_RELANGUAGE, (now, chat_id, broadcast_id, language))
-            new_rows = await conn.execute_fetchall(
+            new_rows = await conn.fetchall(
                 """SELECT o.id, o.chat_id, o.language, o.seq, o.target_id, o.attempts, m.text,
                           c.kind, c.status AS chat_status, c.language AS chat_language
                      FROM outbox o
