@@ -36,9 +36,9 @@ def first_occurrences(texts: list[str]) -> list[str]:
 
 
 async def test_language_changed_mid_broadcast_and_sigkill_deliver_the_new_one_once(
-    tmp_path: Path, catalogs: Catalogs
+    tmp_path: Path, catalogs: Catalogs, engine_database: Path | str
 ) -> None:
-    database = tmp_path / "bot.sqlite3"
+    database = engine_database
     broadcast_id, expected = await prepare(database, catalogs, chats=CHATS)
     issue_texts = {text: language for language, texts in expected.items() for text in texts}
     log_path = tmp_path / "bot.log"
