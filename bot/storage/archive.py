@@ -148,37 +148,8 @@ class Archive:
                     "UPDATE commentaries SET topic_key = ?, position = ? WHERE id = ?",
                     (item.topic_key, item.position, commentary_id),
                 )
-            await self._save_text(conn, commentary_id, draft.language, item.text, now)
+            await save_commentary_text(conn, commentary_id, draft.language, item.text, now)
         return issue_id
-
-    async def _save_text(
-        self,
-        conn: Connection,
-        commentary_id: int,
-        language: str,
-        text: CommentaryText,
-        now: str,
-    ) -> None:
-        await conn.execute(
-            """INSERT INTO commentary_texts
-                   (commentary_id, language, title, kicker, author, lead, body, link, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (commentary_id, language) DO UPDATE SET
-                   title = excluded.title, kicker = excluded.kicker, author = excluded.author,
-                   lead = excluded.lead, body = excluded.body, link = excluded.link,
-                   updated_at = excluded.updated_at""",
-            (
-                commentary_id,
-                language,
-                text.title,
-                text.kicker,
-                text.author,
-                text.lead,
-                text.body,
-                text.link,
-                now,
-            ),
-        )
 
     async def publish(self, week_start: date) -> IssueInfo | None:
         """Make an issue visible to readers; return it, or None if there is no such issue."""
@@ -380,3 +351,29 @@ class Archive:
         )
         by_id = {row["id"]: _view(row, language) for row in rows}
         return [by_id[i] for i in ordered if i in by_id]
+
+
+async def save_commentary_text(
+    conn: Connection, commentary_id: int, language: str, text: CommentaryText, now: str
+) -> None:
+    """Insert or replace one language's text of a commentary."""
+    await conn.execute(
+        """INSERT INTO commentary_texts
+               (commentary_id, language, title, kicker, author, lead, body, link, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (commentary_id, language) DO UPDATE SET
+               title = excluded.title, kicker = excluded.kicker, author = excluded.author,
+               lead = excluded.lead, body = excluded.body, link = excluded.link,
+               updated_at = excluded.updated_at""",
+        (
+            commentary_id,
+            language,
+            text.title,
+            text.kicker,
+            text.author,
+            text.lead,
+            text.body,
+            text.link,
+            now,
+        ),
+    )

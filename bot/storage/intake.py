@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from bot.newsletter.content import CommentaryText
+from bot.storage.archive import save_commentary_text
 from bot.storage.database import Connection, Database, Row
 from bot.storage.publication import index_issue
 
@@ -391,7 +392,13 @@ class Intake:
             else:
                 issue_id, published = await _issue_of(conn, commentary_id)
             await _topic_names(conn, issue_id, version.topic_key, version.topic_names, published)
-            await _save_text(conn, commentary_id, version.text, now)
+            await save_commentary_text(
+                conn,
+                commentary_id,
+                version.text.language,
+                version.text,
+                now.isoformat(timespec="seconds"),
+            )
             entry_id: int = await conn.scalar(
                 """INSERT INTO feed_entries (language, identity, link, link_identity, title,
                           published_at, content_hash, state, commentary_id, matched_by,
@@ -453,7 +460,9 @@ class Intake:
                     (content_hash, _text_json(text), _stamp(now), known.id),
                 )
                 return False
-            await _save_text(conn, known.commentary_id, text, now)
+            await save_commentary_text(
+                conn, known.commentary_id, text.language, text, now.isoformat(timespec="seconds")
+            )
             await conn.execute(
                 "UPDATE feed_entries SET content_hash = ?, title = ?, announced = 0, "
                 "updated_at = ? WHERE id = ?",
@@ -677,28 +686,3 @@ async def _topic_names(
             "VALUES (?, ?, ?, ?) ON CONFLICT (issue_id, topic_key, language) DO NOTHING",
             [(issue_id, topic_key, language, name) for language, name in names.items()],
         )
-
-
-async def _save_text(
-    conn: Connection, commentary_id: int, text: CommentaryText, now: datetime
-) -> None:
-    await conn.execute(
-        """INSERT INTO commentary_texts
-               (commentary_id, language, title, kicker, author, lead, body, link, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (commentary_id, language) DO UPDATE SET
-               title = excluded.title, kicker = excluded.kicker, author = excluded.author,
-               lead = excluded.lead, body = excluded.body, link = excluded.link,
-               updated_at = excluded.updated_at""",
-        (
-            commentary_id,
-            text.language,
-            text.title,
-            text.kicker,
-            text.author,
-            text.lead,
-            text.body,
-            text.link,
-            _stamp(now),
-        ),
-    )
