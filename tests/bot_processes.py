@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.demo import DEMO_TOKEN
+from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from standin import BotApiStandIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +84,13 @@ async def stop(process: asyncio.subprocess.Process, log: Path) -> str:
     output = read_log(log)
     assert status == 0, output[-3000:]
     return output
+
+
+@asynccontextmanager
+async def audience_standin(chats: int, editor: int) -> AsyncIterator[BotApiStandIn]:
+    """Run a Bot API stand-in that knows the editor and readers 1..chats, all started."""
+    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
+        standin.add_user(editor, "Editor", language_code="en", started=True)
+        for chat_id in range(1, chats + 1):
+            standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+        yield standin

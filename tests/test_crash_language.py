@@ -14,12 +14,10 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
 from bot.storage import BroadcastStatus, DeliveryStatus, Store
-from standin import BotApiStandIn
-from tests.bot_processes import bot_env, bot_process, read_log, stop
+from tests.bot_processes import audience_standin, bot_env, bot_process, read_log, stop
 from tests.test_crash_resume import EDITOR, prepare
 
 CHATS = 300
@@ -42,10 +40,7 @@ async def test_language_changed_mid_broadcast_and_sigkill_deliver_the_new_one_on
     broadcast_id, expected = await prepare(database, catalogs, chats=CHATS)
     issue_texts = {text: language for language, texts in expected.items() for text in texts}
     log_path = tmp_path / "bot.log"
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-        standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-        for chat_id in range(1, CHATS + 1):
-            standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+    async with audience_standin(CHATS, EDITOR) as standin:
         env = bot_env(
             standin,
             database,

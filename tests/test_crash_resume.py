@@ -25,7 +25,7 @@ from bot.config import SendLimits
 from bot.delivery.compose import render_issue
 from bot.delivery.pacing import Pacer
 from bot.delivery.sender import BroadcastRun
-from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR
+from bot.demo import SAMPLE_CONTENT_DIR
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
 from bot.newsletter.importer import read_issue_files
@@ -37,9 +37,9 @@ from bot.storage import (
     RenderedMessage,
     Store,
 )
-from standin import BotApiStandIn, SentMessage
+from standin import SentMessage
 from standin.in_memory import TOKEN, RecordingRequest
-from tests.bot_processes import bot_env, bot_process, read_log, stop
+from tests.bot_processes import audience_standin, bot_env, bot_process, read_log, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = 3_000
@@ -106,10 +106,7 @@ async def test_broadcast_survives_sigkill_without_loss(
     total = sum(len(expected[LANGUAGES[c % 3]]) for c in range(1, CHATS + 1))
     kills: list[tuple[float, int]] = []  # (stand-in clock, messages arrived) at each SIGKILL
     log_path = tmp_path / "bot.log"
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-        standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-        for chat_id in range(1, CHATS + 1):
-            standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+    async with audience_standin(CHATS, EDITOR) as standin:
         env = bot_env(
             standin,
             database,

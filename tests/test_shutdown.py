@@ -14,12 +14,11 @@ import json
 import signal
 from pathlib import Path
 
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
+from bot.demo import DEMO_TOKEN
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
 from bot.storage import BroadcastStatus, Store
-from standin import BotApiStandIn
-from tests.bot_processes import bot_env, bot_process, exit_status, read_log, stop
+from tests.bot_processes import audience_standin, bot_env, bot_process, exit_status, read_log, stop
 from tests.test_crash_resume import EDITOR, check_chat, prepare
 
 CHATS = 300
@@ -35,10 +34,7 @@ async def test_sigterm_mid_broadcast_records_in_flight_sends_and_restart_repeats
     broadcast_id, expected = await prepare(database, catalogs, chats=CHATS)
     total = sum(len(expected[LANGUAGES[c % 3]]) for c in range(1, CHATS + 1))
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-        standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-        for chat_id in range(1, CHATS + 1):
-            standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+    async with audience_standin(CHATS, EDITOR) as standin:
         env = bot_env(standin, database, EDITOR_IDS=str(EDITOR), SEND_RATE_PER_SECOND=str(RATE))
 
         def arrived() -> int:

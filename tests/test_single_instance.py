@@ -15,12 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.demo import BOT_USERNAME, DEMO_TOKEN, SAMPLE_CONTENT_DIR
+from bot.demo import SAMPLE_CONTENT_DIR
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
 from bot.operations.single_instance import DatabaseInUse, lock_path, single_instance
-from standin import BotApiStandIn
-from tests.bot_processes import ROOT, bot_env, bot_process, exit_status, read_log, stop
+from tests.bot_processes import (
+    ROOT,
+    audience_standin,
+    bot_env,
+    bot_process,
+    exit_status,
+    read_log,
+    stop,
+)
 from tests.test_crash_resume import check_chat, prepare
 
 CHATS = 30
@@ -63,10 +70,7 @@ async def test_a_second_process_refuses_the_database_until_the_first_dies(
 ) -> None:
     database = tmp_path / "bot.sqlite3"
     _, expected = await prepare(database, catalogs, chats=CHATS)
-    async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-        standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-        for chat_id in range(1, CHATS + 1):
-            standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+    async with audience_standin(CHATS, EDITOR) as standin:
         settings = {"EDITOR_IDS": str(EDITOR), "SEND_CONCURRENCY": str(CONCURRENCY)}
         # Slow enough that the broadcast is still going when the second process starts.
         slow = bot_env(standin, database, SEND_RATE_PER_SECOND="4", **settings)

@@ -17,11 +17,9 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.demo import BOT_USERNAME, DEMO_TOKEN
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
-from standin import BotApiStandIn
-from tests.bot_processes import bot_env, bot_process, read_log, stop
+from tests.bot_processes import audience_standin, bot_env, bot_process, read_log, stop
 from tests.postgres_server import PostgresServer
 from tests.test_crash_resume import check_chat, prepare
 
@@ -47,10 +45,7 @@ async def test_a_standby_takes_over_a_broadcast_when_the_active_process_is_kille
     database = await postgres_server.create_database()
     try:
         _, expected = await prepare(database, catalogs, chats=CHATS)
-        async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-            standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-            for chat_id in range(1, CHATS + 1):
-                standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+        async with audience_standin(CHATS, EDITOR) as standin:
             env = bot_env(
                 standin,
                 database,
@@ -98,10 +93,7 @@ async def test_an_active_process_that_loses_its_lock_stops_and_the_standby_finis
     database = await postgres_server.create_database()
     try:
         _, expected = await prepare(database, catalogs, chats=CHATS)
-        async with BotApiStandIn(token=DEMO_TOKEN, bot_username=BOT_USERNAME) as standin:
-            standin.add_user(EDITOR, "Editor", language_code="en", started=True)
-            for chat_id in range(1, CHATS + 1):
-                standin.add_user(chat_id, f"Reader {chat_id}", language_code=None, started=True)
+        async with audience_standin(CHATS, EDITOR) as standin:
             env = bot_env(
                 standin,
                 database,
