@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -20,7 +21,7 @@ from bot.operations.single_instance import DatabaseInUse, single_instance
 from bot.operations.webhook_guard import generate_webhook_secret, warn_on_refused_requests
 from bot.storage import Store
 from bot.storage.backup import backup, restore
-from bot.storage.database import Database
+from bot.storage.database import Database, connection_lost
 
 log = logging.getLogger("bot")
 
@@ -191,8 +192,67 @@ def run(settings: Settings) -> int:
     return 0
 
 
+RECONNECT_FIRST = 5.0
+"""Seconds before the first attempt to reach the database again: more than a standby's
+retry (`bot.storage.postgres.STANDBY_RETRY`), so a waiting standby gets the lock first."""
+RECONNECT_MOST = 30.0
+"""The longest wait between two attempts (the wait doubles up to it)."""
+
+
 def _serve(settings: Settings) -> None:
-    """Receive updates by webhook or polling until the process is stopped."""
+    """Serve until stopped; on PostgreSQL, come back after the database went away.
+
+    An active process whose lock connection ended has stopped polling and sending (see
+    `bot.app.check_still_active`). It waits for the server with backoff and then starts
+    again in this process: active if the lock is free, a standby if another took over.
+    """
+    while True:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            lost = _serve_once(settings)
+        except Exception as exc:
+            if not settings.postgres_url or not connection_lost(exc):
+                raise
+            log.error("The database went away while starting: %s", exc)  # noqa: TRY400
+            lost = True
+        finally:
+            loop.close()
+        if not lost:
+            return
+        assert settings.postgres_url is not None
+        if not asyncio.run(_wait_for_database(settings.postgres_url)):
+            return
+
+
+async def _wait_for_database(url: str) -> bool:
+    """Wait until the server answers, with backoff; return False if a stop signal came."""
+    from bot.storage.postgres import server_answers  # noqa: PLC0415 - engine on demand
+
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    delay = RECONNECT_FIRST
+    log.warning("Connecting to the database again in %.0f s", delay)
+    while True:
+        try:
+            await asyncio.wait_for(stopped.wait(), timeout=delay)
+        except TimeoutError:
+            pass
+        else:
+            break
+        if await server_answers(url):
+            log.info("The database answers again; starting over")
+            return True
+        delay = min(delay * 2, RECONNECT_MOST)
+        log.warning("The database does not answer; trying again in %.0f s", delay)
+    log.info("Stopped while waiting for the database")
+    return False
+
+
+def _serve_once(settings: Settings) -> bool:
+    """Receive updates by webhook or polling until stopped; return whether the lock was lost."""
     from bot.app import ALLOWED_UPDATES, build_application  # noqa: PLC0415 - heavy import
 
     application = build_application(settings)
@@ -206,10 +266,12 @@ def _serve(settings: Settings) -> None:
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,
+            close_loop=False,
         )
     else:
         log.info("Receiving updates by polling %s", settings.api_url)
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    return application.bot_data.lost_database
 
 
 def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one per command

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -23,7 +25,7 @@ from bot.context import BotApplication, BotContext, BotData
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.rate_limiter import PacedRateLimiter
 from bot.delivery.service import DeliveryService
-from bot.editorial.reports import EditorReporter
+from bot.editorial.reports import EditorReporter, announce_takeover
 from bot.editorial.workflow import Editorial
 from bot.feeds.desk import EditorDesk
 from bot.feeds.health import FeedsCheck
@@ -58,7 +60,7 @@ async def post_init(application: BotApplication) -> None:
     store = await Store.open(settings.database, pool_size=settings.database_pool_size)
     data.attach_store(store)
     log.info("Opened the database %s", store.db.name)
-    await store.db.become_active()
+    took_over = await store.db.become_active()
     try:
         await menu.set_default_menus(application.bot, data.catalogs, settings.default_language)
     except TelegramError as exc:
@@ -109,6 +111,16 @@ async def post_init(application: BotApplication) -> None:
     planned, resumed = await editorial.restore()
     if planned or resumed:
         log.info("%d broadcasts scheduled, %d resumed", planned, len(resumed))
+    if took_over:
+        await announce_takeover(
+            application.bot,
+            store,
+            data.catalogs,
+            settings.editor_ids,
+            settings.default_language,
+            me=f"pid {os.getpid()} on host {socket.gethostname()}",
+            resumed=len(resumed),
+        )
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             prune_searches,
@@ -129,11 +141,15 @@ async def post_init(application: BotApplication) -> None:
 async def check_still_active(context: BotContext) -> None:
     """Stop at once if the lock that makes this the active process is gone.
 
-    A standby may take over as soon as the lock is free; this process must then neither
-    poll nor send. It stops, and its supervisor starts it again as a standby.
+    A standby may take over as soon as the lock is free (it waits `TAKEOVER_GRACE`, more
+    than this check takes); this process must then neither poll nor send. Its broadcasts
+    stop after the sends in flight, polling ends, and `python -m bot run` reconnects with
+    backoff and comes back as the active process or a standby, as the lock decides.
     """
     if not await context.store.db.still_active():
         log.error("Lost the database connection that makes this the active process; stopping")
+        context.bot_data.lost_database = True
+        context.bot_data.delivery.halt()
         context.application.stop_running()
 
 

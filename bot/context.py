@@ -33,6 +33,8 @@ class BotData:
         """Intake from the website's feeds, when any feed is configured (set in post_init)."""
         self.operations: Operations | None = None
         """Health checks, alerts and backups; feeds add their readiness checks there."""
+        self.lost_database = False
+        """Set when the connection that made this the active process ended (PostgreSQL)."""
 
     def configure(
         self, settings: Settings, catalogs: Catalogs, pacer: Pacer, chats: ChatPacer

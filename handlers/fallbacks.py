@@ -12,8 +12,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.context import BotContext
 from bot.newsletter import render
+from bot.newsletter.i18n import reply_language
 from bot.newsletter.telegram_html import escape
 from bot.operations import metrics
+from bot.storage.database import connection_lost
 from handlers.common import tell, translator
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,25 @@ async def _answer_quietly(update: object) -> None:
             await update.callback_query.answer()
 
 
+async def _tell_unavailable(update: Update, context: BotContext) -> None:
+    """Say the bot cannot answer now, in a language known without the database."""
+    user = update.effective_user
+    language = reply_language(
+        None, user.language_code if user else None, context.settings.default_language
+    )
+    t = context.catalogs[language]
+    try:
+        await tell(
+            update,
+            t.gettext(
+                "The bot is temporarily unavailable: its database does not answer. "
+                "Please try again in a few minutes."
+            ),
+        )
+    except TelegramError as exc:
+        log.warning("Could not tell a chat that the bot is unavailable: %s", exc)
+
+
 async def error_handler(update: object, context: BotContext) -> None:
     """Log the error and, where possible, tell the chat that something went wrong.
 
@@ -75,6 +96,9 @@ async def error_handler(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if isinstance(context.error, Forbidden):
+        return
+    if connection_lost(context.error):
+        await _tell_unavailable(update, context)
         return
     try:
         t = await translator(update, context)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bot.editorial.reports import takeover_text
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
 from tests.bot_processes import audience_standin, bot_env, bot_process, read_log, stop
@@ -52,6 +53,7 @@ async def test_a_standby_takes_over_a_broadcast_when_the_active_process_is_kille
                 EDITOR_IDS=str(EDITOR),
                 SEND_CONCURRENCY=str(CONCURRENCY),
                 SEND_RATE_PER_SECOND="4",
+                DEFAULT_LANGUAGE="ru",  # the editor has chosen no language: told in Russian
             )
             first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
             async with bot_process(env, first_log) as first:
@@ -71,9 +73,15 @@ async def test_a_standby_takes_over_a_broadcast_when_the_active_process_is_kille
                     assert await _log_says(
                         second_log, "Taking over as the active process", within=TAKEOVER_SECONDS
                     ), read_log(second_log)[-3000:]
-                    await standin.wait_for(1, chat_id=EDITOR, timeout=120)  # the final report
+                    # The takeover, then the final report.
+                    told = await standin.wait_for(2, chat_id=EDITOR, timeout=120)
                     log = await stop(second, second_log)
             assert "Resuming broadcast" in log
+            assert told[0].html == takeover_text(
+                catalogs["ru"], f"pid {second.pid} on host {HOST}", 1
+            )
+            assert "1 незавершённая рассылка продолжится" in told[0].text, told[0].text
+            assert "доставлен" in told[1].text, told[1].text
 
             repeats = 0
             for chat_id in range(1, CHATS + 1):
@@ -117,13 +125,24 @@ async def test_an_active_process_that_loses_its_lock_stops_and_the_standby_finis
                     finally:
                         await admin.close()
                     assert ended == 1
-                    await asyncio.wait_for(first.wait(), timeout=30)
-                    assert "Lost the database connection" in read_log(first_log)
                     assert await _log_says(
                         second_log, "Taking over as the active process", within=TAKEOVER_SECONDS
                     ), read_log(second_log)[-3000:]
-                    await standin.wait_for(1, chat_id=EDITOR, timeout=120)  # the final report
+                    # The first process stopped polling and sending, reconnected in place,
+                    # and now stands by for the second.
+                    assert await _log_says(
+                        first_log, "standby: another process is active", within=30
+                    )
+                    first_said = read_log(first_log)
+                    assert "Lost the database connection" in first_said
+                    assert (
+                        f"pid {second.pid} on host {HOST}" in first_said.rpartition("standby:")[2]
+                    )
+                    assert first.returncode is None
+                    # The takeover, then the final report.
+                    await standin.wait_for(2, chat_id=EDITOR, timeout=120)
                     await stop(second, second_log)
+                    await stop(first, first_log)
 
             repeats = 0
             for chat_id in range(1, CHATS + 1):

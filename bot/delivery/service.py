@@ -230,6 +230,15 @@ class DeliveryService:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(task)
 
+    def halt(self) -> None:
+        """Stop every run after its sends in flight, at once; `close` then waits for them.
+
+        For a process that is no longer the active one: nothing new may start sending.
+        """
+        self._closing = True
+        for run in self._runs.values():
+            run.stop()
+
     async def close(self) -> None:
         """Halt every run, leaving it to be resumed by the next process."""
         self._closing = True

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.delivery.sender import BLOCKED, Progress
@@ -171,6 +171,52 @@ def halted_text(t: Translator, broadcast: Broadcast, progress: Progress, reason:
         ),
     ]
     return "\n".join(lines)
+
+
+def takeover_text(t: Translator, me: str, resumed: int) -> str:
+    """Tell an editor that this process took over from an active one that stopped."""
+    lines = [
+        bold(t.gettext("This bot process has taken over")),
+        escape(
+            t.gettext(
+                "The process that was active stopped or lost its database; this one ({process}) "
+                "now receives the updates and sends the broadcasts."
+            ).format(process=me)
+        ),
+    ]
+    if resumed:
+        lines.append(
+            escape(
+                t.ngettext(
+                    "{count} broadcast in progress resumes where it stopped.",
+                    "{count} broadcasts in progress resume where they stopped.",
+                    resumed,
+                ).format(count=t.format_number(resumed))
+            )
+        )
+    else:
+        lines.append(escape(t.gettext("No broadcast was in progress.")))
+    return "\n".join(lines)
+
+
+async def announce_takeover(
+    bot: ExtBot[Any],
+    store: Store,
+    catalogs: Catalogs,
+    editor_ids: Iterable[int],
+    default: str,
+    *,
+    me: str,
+    resumed: int,
+) -> None:
+    """Tell every editor, each in their language, that this process took over."""
+    for editor_id in editor_ids:
+        language = await store.subscriptions.language(editor_id)
+        t = catalogs[reply_language(language, None, default)]
+        try:
+            await bot.send_message(editor_id, takeover_text(t, me, resumed))
+        except TelegramError as exc:
+            log.warning("Could not tell editor %s about the takeover: %s", editor_id, exc)
 
 
 class EditorReporter:

@@ -19,11 +19,18 @@ from typing import Any, Final, Self
 
 from bot.storage.dialect import Dialect, Row
 
-__all__ = ["ACTIVE_CHECK_INTERVAL", "Connection", "Database", "Row", "utcnow"]
+__all__ = ["ACTIVE_CHECK_INTERVAL", "Connection", "Database", "Row", "connection_lost", "utcnow"]
 
 
 ACTIVE_CHECK_INTERVAL: Final = 2.0
 """Seconds between the active process's checks of `Database.still_active`."""
+
+
+def connection_lost(error: object) -> bool:
+    """Tell whether an error means the database server went away or cannot be reached."""
+    from bot.storage.postgres import CONNECTION_LOST  # noqa: PLC0415 - imports this module
+
+    return isinstance(error, CONNECTION_LOST)
 
 
 def utcnow() -> str:
@@ -103,8 +110,11 @@ class Database(ABC):
         """Close the connections."""
 
     @abstractmethod
-    async def become_active(self) -> None:
-        """Return once this process is the one that may poll and send on this database."""
+    async def become_active(self) -> bool:
+        """Return once this process is the one that may poll and send on this database.
+
+        Return True when another process held that role first (this one took over).
+        """
 
     async def still_active(self) -> bool:
         """Return whether this process still holds the active process's lock.

@@ -39,6 +39,25 @@ TAKEOVER_GRACE: Final = ACTIVE_CHECK_INTERVAL + ACTIVE_CHECK_TIMEOUT + 1.0
 """Seconds a standby that got the lock waits before it acts: longer than the active
 process takes to notice a lost connection, so that one has stopped before this starts."""
 
+CONNECTION_LOST: Final[tuple[type[BaseException], ...]] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # the server shutting down or still starting
+    asyncpg.InterfaceError,
+)
+"""What the driver raises when the server cannot be reached or went away."""
+
+
+async def server_answers(url: str, *, timeout: float = 5.0) -> bool:  # noqa: ASYNC109
+    """Return whether the server at `url` accepts a connection now."""
+    try:
+        conn = await asyncpg.connect(url, timeout=timeout)
+    except CONNECTION_LOST:
+        return False
+    await conn.close()
+    return True
+
 
 def _rowcount(status: str) -> int:
     """Return the row count of a command tag such as 'UPDATE 3' or 'INSERT 0 5'."""
@@ -121,7 +140,7 @@ class PostgresDatabase(Database):
             self._active = None
         await self._pool.close()
 
-    async def become_active(self) -> None:
+    async def become_active(self) -> bool:
         """Wait until this process holds the session advisory lock of the active process.
 
         The lock lives on a connection of its own, outside the pool; PostgreSQL frees it
@@ -156,6 +175,16 @@ class PostgresDatabase(Database):
         if said:
             await asyncio.sleep(TAKEOVER_GRACE)
             log.info("Taking over as the active process (%s)", me)
+        elif await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM broadcasts WHERE status = 'sending')"
+        ):
+            # A process whose lock connection just ended may still be finishing its sends
+            # in flight for up to the same grace: it has not noticed yet.
+            log.info(
+                "A broadcast is in progress; waiting %.0f s before resuming it", TAKEOVER_GRACE
+            )
+            await asyncio.sleep(TAKEOVER_GRACE)
+        return said
 
     async def still_active(self) -> bool:
         """Return whether the connection holding the active lock still answers."""

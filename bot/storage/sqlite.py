@@ -108,11 +108,12 @@ class SqliteDatabase(Database):
         """Close the connection."""
         await self._conn.close()
 
-    async def become_active(self) -> None:
+    async def become_active(self) -> bool:
         """Return at once: SQLite's one-process rule is the lock file taken before opening.
 
         (`bot.operations.single_instance`, beside the database file.)
         """
+        return False
 
     async def _migrate(self) -> None:
         found = await self.scalar("PRAGMA user_version")
