@@ -58,6 +58,7 @@ class PostgresServer:
         self._folder = folder
         self._binaries = binaries
         self._names = itertools.count(1)
+        self._options = ""
 
     @classmethod
     def from_environment(cls) -> PostgresServer:
@@ -103,7 +104,26 @@ class PostgresServer:
             detail = log.read_text() if log.exists() else exc.stderr.decode(errors="replace")
             shutil.rmtree(folder, ignore_errors=True)
             raise ServerUnavailable(f"the PostgreSQL server did not start: {detail}") from exc
-        return cls(f"postgresql://postgres@127.0.0.1:{port}/postgres", folder, binaries)
+        server = cls(f"postgresql://postgres@127.0.0.1:{port}/postgres", folder, binaries)
+        server._options = options
+        return server
+
+    def halt(self) -> None:
+        """Shut a server started here down (its data stays), as an operator's restart does."""
+        assert self._folder is not None and self._binaries is not None
+        subprocess.run(
+            [self._binaries / "pg_ctl", "stop", "-w", "-m", "fast", "-D", self._folder / "data"],
+            check=True, capture_output=True, cwd=self._folder, user=_server_user(),
+        )  # fmt: skip
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port."""
+        assert self._folder is not None and self._binaries is not None
+        subprocess.run(
+            [self._binaries / "pg_ctl", "start", "-w", "-t", "60", "-D", self._folder / "data",
+             "-l", self._folder / "server.log", "-o", self._options],
+            check=True, capture_output=True, cwd=self._folder, user=_server_user(),
+        )  # fmt: skip
 
     async def create_database(self) -> str:
         """Create an empty database and return its URL."""
