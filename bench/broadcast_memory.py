@@ -8,6 +8,10 @@ about an hour. `--http` sends to the stand-in in a child process instead, for sm
 counts. Peak RSS (VmHWM) is taken per phase, reset in between.
 
     python -m bench.broadcast_memory [--chats N] [--per-chat N] [--concurrency N] [--http]
+        [--engine postgresql]
+
+`--engine postgresql` stores everything on a database of a throwaway PostgreSQL server (as
+the tests start one; or TEST_DATABASE_URL's); the RSS is the bot's process alone.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from bot.delivery.compose import render_issue
 from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from standin.in_memory import RecordingRequest
+from tests.postgres_server import PostgresServer
 
 _STATUS = Path("/proc/self/status")
 
@@ -85,7 +90,7 @@ async def _sample(peak: list[float]) -> None:
 
 
 async def measure(
-    chats: int, per_chat: int, concurrency: int, api_url: str | None, database: Path
+    chats: int, per_chat: int, concurrency: int, api_url: str | None, database: Path | str
 ) -> None:
     """Fill, fix the audience, send; print the peak RSS and time of each phase."""
     rows: list[tuple[str, float, float]] = []  # (phase, seconds, peak MB)
@@ -100,7 +105,11 @@ async def measure(
     settings = Settings(
         token=TOKEN,
         api_url=api_url or "http://127.0.0.1:9",
-        database_path=database,
+        **(
+            {"database_path": database}
+            if isinstance(database, Path)
+            else {"postgres_url": database}
+        ),
         editor_ids=frozenset({EDITOR}),
         send_limits=SendLimits(per_second=100_000, per_chat_per_second=1_000),
         send_concurrency=concurrency,
@@ -144,6 +153,8 @@ async def measure(
         await application.post_shutdown(application)
         await application.shutdown()
 
+    engine = "SQLite" if isinstance(database, Path) else "PostgreSQL (server in its own process)"
+    print(f"engine: {engine}")
     report(chats, per_chat, concurrency, api_url, rows, exact=exact, sampled=sampled[0])
 
 
@@ -183,18 +194,26 @@ def main() -> None:
     parser.add_argument(
         "--http", action="store_true", help="send to the stand-in in a child process"
     )
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
+    server = PostgresServer.from_environment() if args.engine == "postgresql" else None
 
     async def run() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-            database = Path(tmp) / "bench.sqlite3"
+            database: Path | str = Path(tmp) / "bench.sqlite3"
+            if server is not None:
+                database = await server.create_database()
             if args.http:
                 async with standin_child(args.chats) as url:
                     await measure(args.chats, args.per_chat, args.concurrency, url, database)
             else:
                 await measure(args.chats, args.per_chat, args.concurrency, None, database)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ all of them. The bot's process is the bottleneck (it spends one core); its CPU p
 shows what each sender costs.
 
     python -m bench.broadcast_overhead [--chats N] [--per-chat N] [--concurrency N]
-        [--rounds N] [--http-client aiohttp|httpx] [--profile N]
+        [--rounds N] [--http-client aiohttp|httpx] [--profile N] [--engine postgresql]
+
+`--engine postgresql` also runs the engine on a database of a throwaway PostgreSQL server
+(as the tests start one; or TEST_DATABASE_URL's) in every round, beside the SQLite one, and
+shows its throughput as a share of SQLite's in the same round.
 
 `--profile N` runs one more round of each sender under cProfile and prints its N
 functions with the most time of their own.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import dataclasses
 import io
 import os
 import pstats
@@ -47,6 +52,7 @@ from bot.newsletter.i18n import Catalogs
 from bot.storage import Store
 from bot.transport import AiohttpRequest
 from standin import BotApiStandIn
+from tests.postgres_server import PostgresServer
 
 
 @dataclass(frozen=True)
@@ -188,7 +194,9 @@ async def measure(args: argparse.Namespace) -> None:
         stdout=asyncio.subprocess.PIPE,
     )
     rows: list[tuple[Round, Round, Round]] = []
+    on_postgres: list[Round] = []
     standin_cpu = 0.0
+    server = PostgresServer.from_environment() if args.engine == "postgresql" else None
     try:
         assert child.stdout is not None and child.stdin is not None
         api_url = (await asyncio.wait_for(child.stdout.readline(), 120)).decode().strip()
@@ -205,6 +213,12 @@ async def measure(args: argparse.Namespace) -> None:
             )
             async with await Store.open(settings.database_path) as store:
                 await fill_chats(store, chats)
+            postgres = None
+            if server is not None:
+                url = await server.create_database()
+                postgres = dataclasses.replace(settings, postgres_url=url)
+                async with await Store.open(url) as store:
+                    await fill_chats(store, chats)
             print(
                 f"{chats:,} chats x {args.per_chat} messages, {concurrency} concurrent sends, "
                 f"limits off; engine on {args.http_client}; load average "
@@ -214,19 +228,25 @@ async def measure(args: argparse.Namespace) -> None:
                 "| round | engine msg/s | bare PTB msg/s | bare aiohttp msg/s "
                 "| engine / bare PTB | engine / bare aiohttp "
                 "| CPU ms/msg: engine, bare PTB, bare aiohttp |"
+                + (" engine on PostgreSQL msg/s | PostgreSQL / SQLite |" if postgres else "")
             )
-            print("|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|" + ("---|---|" if postgres else ""))
             for number in range(args.rounds):
                 before = child_cpu(child.pid)
                 engine, messages = await engine_round(settings, catalogs, args.per_chat, number)
                 bare = await bare_round(api_url, messages, concurrency)
                 own = await bare_round(api_url, messages, concurrency, AiohttpRequest())
+                pg_column = ""
+                if postgres is not None:
+                    pg, _ = await engine_round(postgres, catalogs, args.per_chat, number)
+                    on_postgres.append(pg)
+                    pg_column = f" {pg.rate:,.0f} | {pg.rate / engine.rate:.2f}x |"
                 standin_cpu += child_cpu(child.pid) - before
                 rows.append((engine, bare, own))
                 print(
                     f"| {number + 1} | {engine.rate:,.0f} | {bare.rate:,.0f} | {own.rate:,.0f} "
                     f"| {engine.rate / bare.rate:.2f}x | {engine.rate / own.rate:.2f}x "
-                    f"| {engine.cpu_ms:.2f}, {bare.cpu_ms:.2f}, {own.cpu_ms:.2f} |",
+                    f"| {engine.cpu_ms:.2f}, {bare.cpu_ms:.2f}, {own.cpu_ms:.2f} |" + pg_column,
                     flush=True,
                 )
             if args.profile:
@@ -245,7 +265,16 @@ async def measure(args: argparse.Namespace) -> None:
         if child.stdin is not None:
             child.stdin.close()
         await child.wait()
-    sent = sum(r.messages for row in rows for r in row)
+        if server is not None:
+            server.stop()
+    summarize(rows, on_postgres, standin_cpu)
+
+
+def summarize(
+    rows: list[tuple[Round, Round, Round]], on_postgres: list[Round], standin_cpu: float
+) -> None:
+    """Print the medians over the rounds."""
+    sent = sum(r.messages for row in rows for r in row) + sum(r.messages for r in on_postgres)
     engine_rates = [e.rate for e, _, _ in rows]
     print(
         f"\n{rows[0][0].messages:,} messages per sender and round, {len(rows)} rounds; "
@@ -269,6 +298,13 @@ async def measure(args: argparse.Namespace) -> None:
         "(target >= 1.0x, stretch >= 2x)"
     )
     print(f"- engine / bare on AiohttpRequest: {_spread([e.rate / o.rate for e, _, o in rows])}x")
+    if on_postgres:
+        print(
+            f"- engine on PostgreSQL: {_spread([p.rate for p in on_postgres], 0)} msg/s, "
+            f"{_spread([p.cpu_ms for p in on_postgres])} CPU ms/msg"
+        )
+        shares = [p.rate / e.rate for p, (e, _, _) in zip(on_postgres, rows, strict=True)]
+        print(f"- PostgreSQL / SQLite: {_spread(shares)}x (target >= 0.8x)")
 
 
 def main() -> None:
@@ -280,6 +316,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--http-client", choices=HTTP_CLIENTS, default=HTTP_CLIENTS[0])
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--serve-standin", type=int, metavar="CHATS", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_standin is not None:
