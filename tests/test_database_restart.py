@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import build_application, serving
+from bot.config import Settings
 from bot.newsletter.content import LANGUAGES
 from bot.newsletter.i18n import Catalogs
+from standin.in_memory import RecordingRequest, Updates
 from tests.bot_processes import audience_standin, bot_env, bot_process, read_log, stop
 from tests.postgres_server import PostgresServer, ServerUnavailable, find_binaries
 from tests.test_crash_resume import check_chat, prepare
@@ -107,3 +110,29 @@ async def test_a_broadcast_survives_the_database_server_restarting(
         assert whole, (chat_id, [m.text[:40] for m in standin.messages(chat_id)])
         repeats += len(repeated)
     assert repeats <= 2 * CONCURRENCY
+
+
+async def test_a_reader_is_told_the_bot_is_unavailable_while_the_database_is_away(
+    catalogs: Catalogs, own_server: PostgresServer
+) -> None:
+    settings = Settings(
+        token="7000:TESTTOKENTESTTOKENTESTTOKEN",
+        api_url="http://127.0.0.1:9",
+        postgres_url=await own_server.create_database(),
+    )
+    request = RecordingRequest()
+    async with serving(build_application(settings, catalogs, request=request)) as application:
+        updates = Updates(application.bot)
+        await asyncio.to_thread(own_server.halt)
+        try:
+            await application.process_update(updates.message(42, "/latest", language="ru"))
+        finally:
+            await asyncio.to_thread(own_server.resume)
+        # Back again: the same command is answered as usual.
+        await application.process_update(updates.message(42, "/latest", language="ru"))
+    away, back = request.texts(42)
+    assert away == catalogs["ru"].gettext(
+        "The bot is temporarily unavailable: its database does not answer. "
+        "Please try again in a few minutes."
+    )
+    assert back == catalogs["ru"].gettext("No issue has been published yet.")
