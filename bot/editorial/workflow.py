@@ -38,6 +38,8 @@ from bot.newsletter.importer import parse_issue, parse_upload
 from bot.newsletter.telegram_html import escape
 from bot.storage import (
     AlreadyDeliveredError,
+    AutoPhase,
+    AutoSend,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -206,7 +208,11 @@ class Editorial:
     async def run_scheduled(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         """Start the planned broadcast whose time has come (the job's callback)."""
         assert context.job is not None and isinstance(context.job.data, int)
-        await self._start(context.job.data)
+        await self.start_planned(context.job.data)
+
+    async def start_planned(self, broadcast_id: int) -> int:
+        """Start a planned broadcast now; return its message count (0 when it did not start)."""
+        return await self._start(broadcast_id)
 
     async def restore(self) -> tuple[int, list[int]]:
         """Plan again every scheduled broadcast and resume the unfinished ones.
@@ -231,6 +237,8 @@ class Editorial:
         t = self.translator(broadcast)
         progress_id: int | None = None
         holder = await self.delivery_of(broadcast.issue.id)
+        if await self._store.auto_sends.of_broadcast(broadcast_id) is not None:
+            return await self._start_auto(broadcast, holder)
         if holder is None:
             progress_id = await self._post_progress(broadcast, t)
             try:
@@ -257,6 +265,53 @@ class Editorial:
         )
         await self._tell(broadcast.editor_chat_id, progress_id, already_delivered_text(t, holder))
         return 0
+
+    async def _start_auto(self, broadcast: Broadcast, holder: Broadcast | None) -> int:
+        """Start an automatic delivery of one commentary, unless an editor sent the issue.
+
+        No progress message: the editors saw it coming on the issue card, and its report
+        arrives when it is done.
+        """
+        if holder is not None:
+            await self._store.broadcasts.cancel_scheduled(broadcast.id)
+            log.info(
+                "Automatic delivery %s dropped: issue %s is delivered by broadcast %s",
+                broadcast.id,
+                broadcast.issue.id,
+                holder.id,
+            )
+            return 0
+        total = await self._delivery.start(broadcast.id)
+        log.info("Automatic delivery %s: %d messages to send", broadcast.id, total)
+        return total
+
+    async def plan_auto(
+        self, commentary_id: int, language: str, phase: AutoPhase, when: datetime, editor: Editor
+    ) -> AutoSend | None:
+        """Plan an automatic delivery of a commentary to one language's readers at `when`.
+
+        A key planned before is not planned again (None). A first delivery still waiting
+        is brought forward to `when` when that is earlier (its readers' own version came).
+        """
+        sends = self._store.auto_sends
+        planned = await sends.plan(
+            commentary_id,
+            language,
+            phase,
+            when,
+            editor_id=editor.user_id,
+            editor_language=editor.language,
+        )
+        if planned is None:
+            existing = await sends.get(commentary_id, language, phase)
+            if existing is None or not await sends.bring_forward(existing.broadcast_id, when):
+                return None
+            planned = await sends.get(commentary_id, language, phase)
+        assert planned is not None
+        broadcast = await self._store.broadcasts.get(planned.broadcast_id)
+        assert broadcast is not None
+        scheduling.plan(self._jobs, broadcast, self.run_scheduled)
+        return planned
 
     async def _post_progress(self, broadcast: Broadcast, t: Translator) -> int | None:
         try:
@@ -305,10 +360,21 @@ class Editorial:
     # -- while and after sending ----------------------------------------------------------
 
     async def cancel(self, broadcast_id: int) -> bool:
-        """Cancel a planned broadcast; False if it was not planned any more."""
+        """Cancel a planned broadcast; False if it was not planned any more.
+
+        An automatic delivery is held with every other one of its issue still waiting.
+        """
+        auto = await self._store.auto_sends.of_broadcast(broadcast_id)
         if not await self._store.broadcasts.cancel_scheduled(broadcast_id):
             return False
         scheduling.unplan(self._jobs, broadcast_id)
+        if auto is not None:
+            # Holding one automatic delivery holds every one of its issue still waiting.
+            broadcast = await self._store.broadcasts.get(broadcast_id)
+            assert broadcast is not None
+            for waiting in await self._store.auto_sends.scheduled_of_issue(broadcast.issue.id):
+                if await self._store.broadcasts.cancel_scheduled(waiting.broadcast_id):
+                    scheduling.unplan(self._jobs, waiting.broadcast_id)
         return True
 
     def stop(self, broadcast_id: int) -> bool:

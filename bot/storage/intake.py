@@ -24,6 +24,13 @@ from bot.storage.publication import index_issue
 WEEK_DAYS: Final = 7
 
 
+# A commentary that went out by itself (FEED_MODE=auto) to some readers counts as delivered.
+_AUTO_DELIVERED = (
+    "SELECT 1 FROM auto_sends a JOIN broadcasts b ON b.id = a.broadcast_id "
+    "WHERE a.commentary_id = ? AND b.started_at IS NOT NULL"
+)
+
+
 class EntryState(StrEnum):
     """Whether a post became a commentary version or is only remembered."""
 
@@ -429,12 +436,13 @@ class Intake:
         return entry_id, commentary_id
 
     async def delivered(self, commentary_id: int) -> bool:
-        """Tell whether the issue holding a commentary was delivered (or is being)."""
+        """Tell whether the issue holding a commentary was delivered (or is being), or the
+        commentary itself went out by itself to some readers."""
         return bool(
             await self._db.scalar(
-                "SELECT 1 FROM commentaries c JOIN broadcasts b ON b.delivers_issue = c.issue_id "
-                "WHERE c.id = ?",
-                (commentary_id,),
+                f"SELECT 1 FROM commentaries c JOIN broadcasts b ON b.delivers_issue = c.issue_id "
+                f"WHERE c.id = ? UNION ALL {_AUTO_DELIVERED}",
+                (commentary_id, commentary_id),
             )
         )
 
@@ -449,8 +457,8 @@ class Intake:
             delivered = known.commentary_id is not None and bool(
                 await conn.scalar(
                     "SELECT 1 FROM commentaries c JOIN broadcasts b "
-                    "ON b.delivers_issue = c.issue_id WHERE c.id = ?",
-                    (known.commentary_id,),
+                    f"ON b.delivers_issue = c.issue_id WHERE c.id = ? UNION ALL {_AUTO_DELIVERED}",
+                    (known.commentary_id, known.commentary_id),
                 )
             )
             if known.commentary_id is None or delivered:
