@@ -241,6 +241,14 @@ async def test_auto_mode_pushes_each_version_to_its_readers_once_after_the_delay
         for chat_id in audience:
             assert len(desk.received(chat_id)) == 1, desk.received(chat_id)
 
+        # The whole issue by hand now would repeat what went out by itself.
+        await desk.press("Send now")
+        answer = await desk.press("Yes, send now")
+        assert "already went out by themselves" in answer[-1].text, [m.text for m in answer]
+        await desk.scene.settle()
+        for chat_id in audience:
+            assert len(desk.received(chat_id)) == 1, desk.received(chat_id)
+
 
 async def test_auto_mode_falls_back_after_the_wait_then_sends_the_late_version_with_a_note(
     standin: BotApiStandIn, database: Path, site: FeedSite

@@ -168,6 +168,8 @@ class Editorial:
         issue = await self._store.archive.issue_info(issue_id)
         if issue is None or await self.delivery_of(issue_id) is not None:
             return None
+        if await self._store.auto_sends.started_for_issue(issue_id):
+            return None
         return issue
 
     # -- starting ----------------------------------------------------------------------------
@@ -239,6 +241,16 @@ class Editorial:
         holder = await self.delivery_of(broadcast.issue.id)
         if await self._store.auto_sends.of_broadcast(broadcast_id) is not None:
             return await self._start_auto(broadcast, holder)
+        if holder is None and await self._store.auto_sends.started_for_issue(broadcast.issue.id):
+            # Its commentaries went out one by one: the whole issue again would repeat them.
+            await self._store.broadcasts.cancel_scheduled(broadcast_id)
+            week = t.format_week(broadcast.issue.week_start, broadcast.issue.week_end)
+            text = t.gettext(
+                "Nothing was sent: commentaries of the issue of {week} already went out by "
+                "themselves from the website's feeds, and readers would get them twice."
+            ).format(week=week)
+            await self._tell(broadcast.editor_chat_id, None, text)
+            return 0
         if holder is None:
             progress_id = await self._post_progress(broadcast, t)
             try:

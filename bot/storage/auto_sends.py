@@ -125,3 +125,13 @@ class AutoSends:
                 (commentary_id,),
             )
         )
+
+    async def started_for_issue(self, issue_id: int) -> bool:
+        """Tell whether any commentary of an issue went out by itself (or is going out)."""
+        return bool(
+            await self._db.scalar(
+                "SELECT 1 FROM auto_sends a JOIN broadcasts b ON b.id = a.broadcast_id "
+                "WHERE b.issue_id = ? AND b.started_at IS NOT NULL",
+                (issue_id,),
+            )
+        )
