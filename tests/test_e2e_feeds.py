@@ -328,3 +328,33 @@ async def test_auto_mode_plans_survive_a_restart_and_editors_can_hold_them(
             assert await desk.application.bot_data.editorial.start_planned(send.broadcast_id) == 0
         await desk.scene.settle()
         assert all(desk.received(chat_id) == [] for chat_id in audience)
+
+
+async def test_auto_mode_plans_a_post_once_the_editors_say_which_commentary_it_is(
+    standin: BotApiStandIn, database: Path, site: FeedSite
+) -> None:
+    await prepare_database(database, readers(3), newest_stored=False)
+    be, _, en = commentary_posts(0, 700, datetime.now(UTC) - timedelta(hours=2))
+    be.translations, en.translations = {}, {}
+    site.add(be)
+    site.add(en)
+    async with newsroom(standin, database, feeds=auto_settings(site)) as desk:
+        await intake_of(desk).poll(force=True)
+        await desk.scene.settle()
+        planned = await waiting(desk)
+        assert len({commentary for commentary, _ in planned}) == 1, "the undecided post waits"
+        by_language = {language: send for (_, language), send in planned.items()}
+        assert timedelta(minutes=29) < ahead(by_language["be"]) <= timedelta(minutes=30)
+        assert timedelta(hours=23) < ahead(by_language["en"]) <= timedelta(hours=24)
+
+        await desk.press("Same commentary as")
+        after = {language: send for (_, language), send in (await waiting(desk)).items()}
+        assert sorted(after) == ["be", "en", "ru"]
+        assert after["en"].broadcast_id == by_language["en"].broadcast_id
+        assert timedelta(minutes=29) < ahead(after["en"]) <= timedelta(minutes=30), "now due"
+        assert timedelta(hours=23) < ahead(after["ru"]) <= timedelta(hours=24)
+        job_queue = desk.application.job_queue
+        assert job_queue is not None
+        (job,) = job_queue.get_jobs_by_name(f"broadcast-{after['en'].broadcast_id}")
+        assert job.next_t is not None and after["en"].scheduled_at is not None
+        assert abs(job.next_t - after["en"].scheduled_at) < timedelta(seconds=2)

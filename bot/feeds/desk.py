@@ -267,6 +267,8 @@ class EditorDesk:
         for item in fresh:
             if item.commentary_id is None or item.matched_by is MatchedBy.UNDECIDED:
                 continue
+            if await self._store.intake.undecided(item.commentary_id):
+                continue  # the editors' answer may merge it into another commentary
             issue_id = item.issue_id
             own = item.language
             first = await sends.get(item.commentary_id, own, AutoPhase.FIRST)

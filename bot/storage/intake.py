@@ -446,6 +446,15 @@ class Intake:
             )
         )
 
+    async def undecided(self, commentary_id: int) -> bool:
+        """Tell whether a post of a commentary waits for the editors to say what it is."""
+        return bool(
+            await self._db.scalar(
+                "SELECT 1 FROM feed_entries WHERE commentary_id = ? AND matched_by = 'undecided'",
+                (commentary_id,),
+            )
+        )
+
     async def update_version(
         self, known: KnownEntry, text: CommentaryText, content_hash: str, now: datetime
     ) -> bool:
@@ -578,7 +587,8 @@ class Intake:
     async def decide(self, entry_id: int, same_as: int | None) -> bool:
         """Apply an editor's decision on an unmatched post: a translation of `same_as`, or a
         commentary of its own (None). Return False when it can no longer be applied: the post
-        is decided, the issue is delivered, or `same_as` already has its language."""
+        is decided, the issue is delivered, or `same_as` already has its language. The post
+        is to be announced again, as decided."""
         async with self._db.transaction() as conn:
             row = await conn.fetchone(
                 "SELECT e.language, e.commentary_id, c.issue_id FROM feed_entries e "
@@ -591,7 +601,8 @@ class Intake:
             language, own, issue_id = row["language"], row["commentary_id"], row["issue_id"]
             if same_as is None:
                 await conn.execute(
-                    "UPDATE feed_entries SET matched_by = 'editor' WHERE id = ?", (entry_id,)
+                    "UPDATE feed_entries SET matched_by = 'editor', announced = 0 WHERE id = ?",
+                    (entry_id,),
                 )
                 return True
             if await conn.scalar("SELECT 1 FROM broadcasts WHERE delivers_issue = ?", (issue_id,)):
@@ -609,7 +620,7 @@ class Intake:
                 (same_as, own),
             )
             await conn.execute(
-                "UPDATE feed_entries SET commentary_id = ?, matched_by = 'editor' "
+                "UPDATE feed_entries SET commentary_id = ?, matched_by = 'editor', announced = 0 "
                 "WHERE commentary_id = ?",
                 (same_as, own),
             )
