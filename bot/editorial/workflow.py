@@ -374,19 +374,24 @@ class Editorial:
     async def cancel(self, broadcast_id: int) -> bool:
         """Cancel a planned broadcast; False if it was not planned any more.
 
-        An automatic delivery is held with every other one of its issue still waiting.
+        An automatic delivery is held with every other one of its issue still waiting;
+        False when none was waiting.
         """
-        auto = await self._store.auto_sends.of_broadcast(broadcast_id)
-        if not await self._store.broadcasts.cancel_scheduled(broadcast_id):
+        broadcasts = self._store.broadcasts
+        if await self._store.auto_sends.of_broadcast(broadcast_id) is not None:
+            # Hold every automatic delivery of its issue still waiting, even when this one
+            # (the first the card named) has gone out meanwhile.
+            broadcast = await broadcasts.get(broadcast_id)
+            assert broadcast is not None
+            held = False
+            for waiting in await self._store.auto_sends.scheduled_of_issue(broadcast.issue.id):
+                if await broadcasts.cancel_scheduled(waiting.broadcast_id):
+                    scheduling.unplan(self._jobs, waiting.broadcast_id)
+                    held = True
+            return held
+        if not await broadcasts.cancel_scheduled(broadcast_id):
             return False
         scheduling.unplan(self._jobs, broadcast_id)
-        if auto is not None:
-            # Holding one automatic delivery holds every one of its issue still waiting.
-            broadcast = await self._store.broadcasts.get(broadcast_id)
-            assert broadcast is not None
-            for waiting in await self._store.auto_sends.scheduled_of_issue(broadcast.issue.id):
-                if await self._store.broadcasts.cancel_scheduled(waiting.broadcast_id):
-                    scheduling.unplan(self._jobs, waiting.broadcast_id)
         return True
 
     def stop(self, broadcast_id: int) -> bool:
