@@ -122,7 +122,12 @@ async def feed_button(update: Update, context: BotContext, t: Translator) -> Non
             text, markup = await _feeds_view(context, t)
             await query.edit_message_text(text, reply_markup=markup)
         case payloads.FeedMatch(entry_id, commentary_id):
-            if not await context.store.intake.decide(entry_id, commentary_id):
+            decided = (
+                await intake.decide(entry_id, commentary_id)
+                if intake is not None
+                else await context.store.intake.decide(entry_id, commentary_id)
+            )
+            if not decided:
                 await answer_expired(query, t)
                 return
             await query.answer()

@@ -18,6 +18,7 @@ def settings_read() -> set[str]:
     names = re.findall(r'env\.get\("([A-Z_]+)"', source)
     names += re.findall(r'env\["([A-Z_]+)"\]', source)
     names += re.findall(r'_positive_number\(env, "([A-Z_]+)"', source)
+    names += re.findall(r'_duration\(env, "([A-Z_]+)"', source)
     return set(names)
 
 

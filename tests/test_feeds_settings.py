@@ -28,6 +28,7 @@ def test_feeds_are_off_by_default_and_read_when_set() -> None:
             "FEED_INTERVAL": "90s",
             "FEED_MODE": "auto",
             "AUTO_SEND_DELAY": "2h",
+            "FALLBACK_AFTER": "1d",
             "FEED_SINCE": "2026-10-05",
         }
     ).feeds
@@ -38,6 +39,7 @@ def test_feeds_are_off_by_default_and_read_when_set() -> None:
     assert feeds.interval == timedelta(seconds=90)
     assert feeds.mode is FeedMode.AUTO
     assert feeds.auto_send_delay == timedelta(hours=2)
+    assert feeds.fallback_after == timedelta(days=1)
     assert feeds.since == datetime(2026, 10, 4, 21, 0, tzinfo=UTC), "midnight in Minsk"
 
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from bot.newsletter.content import LANGUAGES, IssueDraft
 from bot.newsletter.i18n import Catalogs
-from bot.newsletter.render import commentary_messages
-from bot.storage import CommentaryView, RenderedMessage, Store
+from bot.newsletter.render import commentary_messages, late_version_note
+from bot.storage import AutoPhase, AutoSend, CommentaryView, RenderedMessage, Store
 
 
 def _overridden(view: CommentaryView, draft: IssueDraft | None) -> CommentaryView:
@@ -56,3 +56,30 @@ async def render_issue(
                 )
                 seq += 1
     return messages
+
+
+async def render_auto(
+    store: Store, catalogs: Catalogs, issue_id: int, send: AutoSend
+) -> tuple[list[RenderedMessage], bool]:
+    """Return one commentary's messages for one language's readers, and whether they fall back.
+
+    The text is the best version stored now; a late delivery opens with its note.
+    """
+    issue = await store.archive.issue(issue_id, send.language)
+    views = issue.commentaries if issue is not None else ()
+    view = next((item for item in views if item.id == send.commentary_id), None)
+    if view is None:
+        return [], False
+    t = catalogs[send.language]
+    note = late_version_note(view, t) if send.phase is AutoPhase.LATE else None
+    messages = [
+        RenderedMessage(
+            language=send.language,
+            commentary_id=view.id,
+            topic_key=view.topic_key,
+            seq=seq,
+            text=text,
+        )
+        for seq, text in enumerate(commentary_messages(view, t, note=note))
+    ]
+    return messages, view.is_fallback

@@ -15,7 +15,7 @@ from typing import Any, Final, Protocol
 from telegram.ext import ExtBot
 
 from bot.config import SendLimits
-from bot.delivery.compose import render_issue
+from bot.delivery.compose import render_auto, render_issue
 from bot.delivery.pacing import ChatPacer, Pacer
 from bot.delivery.sender import BroadcastRun, Progress
 from bot.newsletter.i18n import Catalogs
@@ -79,6 +79,8 @@ class DeliveryService:
     async def start(self, broadcast_id: int) -> int:
         """Fix the audience of a scheduled issue broadcast and start sending it.
 
+        An automatic delivery sends its one commentary to its one language's readers.
+
         Return the number of messages to send; 0 when the broadcast was no longer
         scheduled (cancelled meanwhile, or already started). Raise `AlreadyDeliveredError`
         when another broadcast delivers the issue.
@@ -86,8 +88,15 @@ class DeliveryService:
         broadcast = await self._store.broadcasts.get(broadcast_id)
         if broadcast is None or broadcast.status is not BroadcastStatus.SCHEDULED:
             return 0
-        messages = await render_issue(self._store, self._catalogs, broadcast.issue.id)
-        total = await self._store.broadcasts.start(broadcast_id, messages)
+        auto = await self._store.auto_sends.of_broadcast(broadcast_id)
+        if auto is None:
+            messages = await render_issue(self._store, self._catalogs, broadcast.issue.id)
+            fallback = False
+        else:
+            messages, fallback = await render_auto(
+                self._store, self._catalogs, broadcast.issue.id, auto
+            )
+        total = await self._store.broadcasts.start(broadcast_id, messages, fallback=fallback)
         started = await self._store.broadcasts.get(broadcast_id)
         if started is not None and started.status is BroadcastStatus.SENDING:
             log.info("Broadcast %s started: %d messages", broadcast_id, total)

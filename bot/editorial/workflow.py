@@ -38,6 +38,8 @@ from bot.newsletter.importer import parse_issue, parse_upload
 from bot.newsletter.telegram_html import escape
 from bot.storage import (
     AlreadyDeliveredError,
+    AutoPhase,
+    AutoSend,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -166,6 +168,8 @@ class Editorial:
         issue = await self._store.archive.issue_info(issue_id)
         if issue is None or await self.delivery_of(issue_id) is not None:
             return None
+        if await self._store.auto_sends.started_for_issue(issue_id):
+            return None
         return issue
 
     # -- starting ----------------------------------------------------------------------------
@@ -206,7 +210,11 @@ class Editorial:
     async def run_scheduled(self, context: CallbackContext[Any, Any, Any, Any]) -> None:
         """Start the planned broadcast whose time has come (the job's callback)."""
         assert context.job is not None and isinstance(context.job.data, int)
-        await self._start(context.job.data)
+        await self.start_planned(context.job.data)
+
+    async def start_planned(self, broadcast_id: int) -> int:
+        """Start a planned broadcast now; return its message count (0 when it did not start)."""
+        return await self._start(broadcast_id)
 
     async def restore(self) -> tuple[int, list[int]]:
         """Plan again every scheduled broadcast and resume the unfinished ones.
@@ -231,6 +239,18 @@ class Editorial:
         t = self.translator(broadcast)
         progress_id: int | None = None
         holder = await self.delivery_of(broadcast.issue.id)
+        if await self._store.auto_sends.of_broadcast(broadcast_id) is not None:
+            return await self._start_auto(broadcast, holder)
+        if holder is None and await self._store.auto_sends.started_for_issue(broadcast.issue.id):
+            # Its commentaries went out one by one: the whole issue again would repeat them.
+            await self._store.broadcasts.cancel_scheduled(broadcast_id)
+            week = t.format_week(broadcast.issue.week_start, broadcast.issue.week_end)
+            text = t.gettext(
+                "Nothing was sent: commentaries of the issue of {week} already went out by "
+                "themselves from the website's feeds, and readers would get them twice."
+            ).format(week=week)
+            await self._tell(broadcast.editor_chat_id, None, text)
+            return 0
         if holder is None:
             progress_id = await self._post_progress(broadcast, t)
             try:
@@ -257,6 +277,53 @@ class Editorial:
         )
         await self._tell(broadcast.editor_chat_id, progress_id, already_delivered_text(t, holder))
         return 0
+
+    async def _start_auto(self, broadcast: Broadcast, holder: Broadcast | None) -> int:
+        """Start an automatic delivery of one commentary, unless an editor sent the issue.
+
+        No progress message: the editors saw it coming on the issue card, and its report
+        arrives when it is done.
+        """
+        if holder is not None:
+            await self._store.broadcasts.cancel_scheduled(broadcast.id)
+            log.info(
+                "Automatic delivery %s dropped: issue %s is delivered by broadcast %s",
+                broadcast.id,
+                broadcast.issue.id,
+                holder.id,
+            )
+            return 0
+        total = await self._delivery.start(broadcast.id)
+        log.info("Automatic delivery %s: %d messages to send", broadcast.id, total)
+        return total
+
+    async def plan_auto(
+        self, commentary_id: int, language: str, phase: AutoPhase, when: datetime, editor: Editor
+    ) -> AutoSend | None:
+        """Plan an automatic delivery of a commentary to one language's readers at `when`.
+
+        A key planned before is not planned again (None). A first delivery still waiting
+        is brought forward to `when` when that is earlier (its readers' own version came).
+        """
+        sends = self._store.auto_sends
+        planned = await sends.plan(
+            commentary_id,
+            language,
+            phase,
+            when,
+            editor_id=editor.user_id,
+            editor_language=editor.language,
+        )
+        if planned is None:
+            existing = await sends.get(commentary_id, language, phase)
+            if existing is None or not await sends.bring_forward(existing.broadcast_id, when):
+                return None
+            planned = await sends.get(commentary_id, language, phase)
+        assert planned is not None
+        broadcast = await self._store.broadcasts.get(planned.broadcast_id)
+        assert broadcast is not None
+        scheduling.plan(self._jobs, broadcast, self.run_scheduled)
+        return planned
 
     async def _post_progress(self, broadcast: Broadcast, t: Translator) -> int | None:
         try:
@@ -305,8 +372,24 @@ class Editorial:
     # -- while and after sending ----------------------------------------------------------
 
     async def cancel(self, broadcast_id: int) -> bool:
-        """Cancel a planned broadcast; False if it was not planned any more."""
-        if not await self._store.broadcasts.cancel_scheduled(broadcast_id):
+        """Cancel a planned broadcast; False if it was not planned any more.
+
+        An automatic delivery is held with every other one of its issue still waiting;
+        False when none was waiting.
+        """
+        broadcasts = self._store.broadcasts
+        if await self._store.auto_sends.of_broadcast(broadcast_id) is not None:
+            # Hold every automatic delivery of its issue still waiting, even when this one
+            # (the first the card named) has gone out meanwhile.
+            broadcast = await broadcasts.get(broadcast_id)
+            assert broadcast is not None
+            held = False
+            for waiting in await self._store.auto_sends.scheduled_of_issue(broadcast.issue.id):
+                if await broadcasts.cancel_scheduled(waiting.broadcast_id):
+                    scheduling.unplan(self._jobs, waiting.broadcast_id)
+                    held = True
+            return held
+        if not await broadcasts.cancel_scheduled(broadcast_id):
             return False
         scheduling.unplan(self._jobs, broadcast_id)
         return True

@@ -1,10 +1,11 @@
 """What the editors hear from intake, in Telegram, in each editor's language.
 
 Once per batch, each issue that got new or changed material is shown with the issue card
-editors already know (preview per language, send now, schedule); in `FEED_MODE=auto` the
-issue is also scheduled `AUTO_SEND_DELAY` ahead through the editorial workflow, and the card
-says when, with a button to hold it. A post no evidence matched gets a card of its own to
-decide on; failures, recoveries, unmapped categories and suspicious masses get one line.
+editors already know (preview per language, send now, schedule); in `FEED_MODE=auto` each
+new version is also planned to go to its language's readers by itself (see `_auto_plan`),
+and the card says when the first goes, with a button to hold them. A post no evidence
+matched gets a card of its own to decide on; failures, recoveries, unmapped categories and
+suspicious masses get one line.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ from telegram.ext import ExtBot
 
 from bot.config import Settings
 from bot.editorial import views
-from bot.editorial.workflow import Editor, Editorial, ScheduleOutcome
+from bot.editorial.workflow import Editor, Editorial
 from bot.errors import CorrectionRefused
 from bot.feeds.settings import FeedMode
 from bot.interface import payloads
-from bot.newsletter.content import CommentaryDraft, IssueDraft
+from bot.newsletter.content import LANGUAGES, CommentaryDraft, IssueDraft
 from bot.newsletter.i18n import LANGUAGE_NAMES, N_, Catalogs, Translator, reply_language
 from bot.newsletter.render import bold
 from bot.newsletter.telegram_html import escape, truncate_text
 from bot.operations.alerts import Alerts
-from bot.storage import BroadcastStatus, Store
+from bot.storage import AutoPhase, BroadcastStatus, Store
 from bot.storage.intake import Announcement, Candidate, FeedState, MatchedBy
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class EditorDesk:
         edited = [item for item in batch if item.edited_after_delivery]
         fresh = [item for item in batch if not item.edited_after_delivery]
         delivered = await self._store.broadcasts.last_delivery(issue_id) is not None
-        planned = await self._auto_schedule(issue_id) if fresh and not delivered else None
+        planned = await self._auto_plan(fresh) if fresh and not delivered else None
         total, versions = await self._store.archive.versions(issue_id)
         audience = await self._store.subscriptions.count_active()
         for editor_id in sorted(self._settings.editor_ids):
@@ -242,26 +243,62 @@ class EditorDesk:
         self._offer_correction(editor_id, draft)
         await self._send(editor_id, *views.correction_offer(t, issue, plan))
 
-    async def _auto_schedule(self, issue_id: int) -> tuple[int, datetime] | None:
-        """In auto mode, plan the issue's broadcast unless one is planned; return it."""
+    async def _auto_plan(self, fresh: Sequence[Announcement]) -> tuple[int, datetime] | None:
+        """In auto mode, plan each new version's delivery; return the earliest one waiting.
+
+        A version goes to its language's readers `AUTO_SEND_DELAY` after it arrives. The
+        readers of a language the commentary lacks get the fallback `FALLBACK_AFTER` after
+        its first version arrived, unless their version comes first; one that comes after
+        the fallback went out is sent again with a note. Posts the editors must still match
+        wait for them.
+        """
         feeds = self._settings.feeds
         if feeds.mode is not FeedMode.AUTO or self._editorial is None:
             return None
         if not self._settings.editor_ids:
             return None
-        for planned in await self._store.broadcasts.with_status(BroadcastStatus.SCHEDULED):
-            if planned.issue.id == issue_id and planned.scheduled_at is not None:
-                return planned.id, planned.scheduled_at
         editor_id = min(self._settings.editor_ids)
-        t = await self._translator(editor_id)
-        when = datetime.now(UTC) + max(feeds.auto_send_delay, timedelta(minutes=1))
-        result = await self._editorial.schedule(
-            issue_id, Editor(editor_id, editor_id, t.language), when
-        )
-        if result.outcome is not ScheduleOutcome.SCHEDULED or result.broadcast is None:
+        editor = Editor(editor_id, editor_id, (await self._translator(editor_id)).language)
+        now = datetime.now(UTC)
+        delay = max(feeds.auto_send_delay, timedelta(minutes=1))
+        fallback_at = now + max(feeds.fallback_after, delay)
+        sends = self._store.auto_sends
+        issue_id: int | None = None
+        for item in fresh:
+            if item.commentary_id is None or item.matched_by is MatchedBy.UNDECIDED:
+                continue
+            if await self._store.intake.undecided(item.commentary_id):
+                continue  # the editors' answer may merge it into another commentary
+            issue_id = item.issue_id
+            own = item.language
+            first = await sends.get(item.commentary_id, own, AutoPhase.FIRST)
+            if first is not None and first.status is not BroadcastStatus.SCHEDULED:
+                if first.fallback:
+                    await self._editorial.plan_auto(
+                        item.commentary_id, own, AutoPhase.LATE, now + delay, editor
+                    )
+            else:
+                await self._editorial.plan_auto(
+                    item.commentary_id, own, AutoPhase.FIRST, now + delay, editor
+                )
+            have = await self._store.archive.commentary_languages(item.commentary_id)
+            for language in LANGUAGES:
+                if language not in have:
+                    await self._editorial.plan_auto(
+                        item.commentary_id, language, AutoPhase.FIRST, fallback_at, editor
+                    )
+        if issue_id is None:
             return None
-        log.info("Issue %s from the feeds goes out at %s", issue_id, when.isoformat())
-        return result.broadcast.id, when
+        waiting = await sends.scheduled_of_issue(issue_id)
+        if not waiting or waiting[0].scheduled_at is None:
+            return None
+        log.info(
+            "Issue %s from the feeds: %d deliveries planned, the first at %s",
+            issue_id,
+            len(waiting),
+            waiting[0].scheduled_at.isoformat(),
+        )
+        return waiting[0].broadcast_id, waiting[0].scheduled_at
 
     async def failing(self, state: FeedState) -> None:
         """Tell the editors (and the operators' alert chat) a feed keeps failing."""

@@ -456,6 +456,18 @@ class FeedIntake:
             reports.append(report)
         return reports
 
+    async def decide(self, entry_id: int, same_as: int | None) -> bool:
+        """Apply an editor's answer about an unmatched post (see `Intake.decide`), then tell
+        the editors about it again as a stored post: in auto mode that plans its sending.
+
+        Return False when the answer can no longer be applied.
+        """
+        async with self._lock:
+            if not await self._store.intake.decide(entry_id, same_as):
+                return False
+            await self._announce()
+            return True
+
     async def set_paused(self, language: str, paused: bool) -> bool:
         """Pause or resume one feed; False if it is unknown or already so."""
         return await self._store.intake.set_paused(language, paused, self._clock())

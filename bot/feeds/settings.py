@@ -37,6 +37,9 @@ class FeedSettings:
     interval: timedelta = timedelta(minutes=15)
     mode: FeedMode = FeedMode.DRAFT
     auto_send_delay: timedelta = timedelta(minutes=30)
+    fallback_after: timedelta = timedelta(hours=24)
+    """In auto mode, how long readers of a language a commentary lacks wait for their version
+    before they get the fallback."""
     since: datetime | None = None
     topics_file: Path = DEFAULT_TOPICS_FILE
 
@@ -117,6 +120,7 @@ def load_feed_settings(
         interval=_duration(env, "FEED_INTERVAL", timedelta(minutes=15), problems),
         mode=mode,
         auto_send_delay=_duration(env, "AUTO_SEND_DELAY", timedelta(minutes=30), problems),
+        fallback_after=_duration(env, "FALLBACK_AFTER", timedelta(hours=24), problems),
         since=since,
         topics_file=topics_file,
     )

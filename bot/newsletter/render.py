@@ -59,10 +59,25 @@ def fallback_note(view: CommentaryView, t: Translator) -> str:
     )
 
 
-def commentary_messages(view: CommentaryView, t: Translator) -> list[str]:
-    """Render a whole commentary as one or more messages, each under the length limit."""
+def late_version_note(view: CommentaryView, t: Translator) -> str:
+    """Say that a commentary a reader got in another language is now in theirs."""
+    return escape(
+        t.gettext("Now in {language}: the commentary you got earlier in another language.").format(
+            language=_language_name(view.language)
+        )
+    )
+
+
+def commentary_messages(
+    view: CommentaryView, t: Translator, *, note: str | None = None
+) -> list[str]:
+    """Render a whole commentary as one or more messages, each under the length limit.
+
+    `note` (HTML) opens the first message, in italics.
+    """
     week = t.format_week(view.issue.week_start, view.issue.week_end)
-    blocks = [
+    blocks = [f"<i>{note}</i>"] if note else []
+    blocks += [
         f"<b>{escape(view.topic_name)}</b> · {escape(week)}",
         f"<b>{escape(view.title)}</b>\n<i>{escape(view.kicker)}</i>\n"
         + escape(t.gettext("By {author}").format(author=view.author)),

@@ -12,10 +12,13 @@ from typing import Self
 
 from bot.errors import ConstraintError, DuplicateKeyError, SchemaTooNewError, StorageError
 from bot.storage.archive import Archive
+from bot.storage.auto_sends import AutoSends
 from bot.storage.broadcasts import AlreadyDeliveredError, Broadcasts
 from bot.storage.database import Database
 from bot.storage.intake import Intake
 from bot.storage.records import (
+    AutoPhase,
+    AutoSend,
     Broadcast,
     BroadcastKind,
     BroadcastStatus,
@@ -38,6 +41,9 @@ from bot.storage.subscriptions import Subscriptions
 __all__ = [
     "AlreadyDeliveredError",
     "Archive",
+    "AutoPhase",
+    "AutoSend",
+    "AutoSends",
     "Broadcast",
     "BroadcastKind",
     "BroadcastStatus",
@@ -76,6 +82,7 @@ class Store:
         self.broadcasts = Broadcasts(db)
         self.searches = SavedSearches(db)
         self.intake = Intake(db)
+        self.auto_sends = AutoSends(db)
 
     @classmethod
     async def open(cls, target: Path | str, *, pool_size: int = 10) -> Self:

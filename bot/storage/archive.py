@@ -242,6 +242,13 @@ class Archive:
         )
         return total, {row[0]: row[1] for row in rows}
 
+    async def commentary_languages(self, commentary_id: int) -> set[str]:
+        """Return the languages a commentary has a version in."""
+        rows = await self._db.fetchall(
+            "SELECT language FROM commentary_texts WHERE commentary_id = ?", (commentary_id,)
+        )
+        return {row[0] for row in rows}
+
     async def commentary_ids(self, issue_id: int) -> dict[str, int]:
         """Return the ids of an issue's commentaries by key."""
         rows = await self._db.fetchall(

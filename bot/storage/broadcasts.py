@@ -108,14 +108,17 @@ async def _begin(
     """Mark a scheduled broadcast as sending and store its messages.
 
     An issue broadcast also claims its issue (`delivers_issue` is unique): when another
-    broadcast delivered or is delivering the issue, this one is cancelled instead.
+    broadcast delivered or is delivering the issue, this one is cancelled instead. An
+    automatic delivery of one commentary claims nothing: its key in `auto_sends` is its rule.
     """
     now = utcnow()
     try:
         async with conn.savepoint():
             started = await conn.execute(
                 "UPDATE broadcasts SET status = 'sending', started_at = ?, "
-                "delivers_issue = CASE kind WHEN 'issue' THEN issue_id END "
+                "delivers_issue = CASE WHEN kind = 'issue' AND NOT EXISTS "
+                "(SELECT 1 FROM auto_sends a WHERE a.broadcast_id = broadcasts.id) "
+                "THEN issue_id END "
                 "WHERE id = ? AND status = 'scheduled'",
                 (now, broadcast_id),
             )
@@ -216,17 +219,30 @@ class Broadcasts:
             )
             return broadcast_id
 
-    async def start(self, broadcast_id: int, messages: Sequence[RenderedMessage]) -> int:
+    async def start(
+        self,
+        broadcast_id: int,
+        messages: Sequence[RenderedMessage],
+        *,
+        fallback: bool = False,
+    ) -> int:
         """Store the rendered messages, publish the issue and fix the audience, atomically.
 
         Return the number of outbox rows. A broadcast that is not scheduled any more (it
         was cancelled, or another process started it) is left alone and 0 is returned.
         Raise `AlreadyDeliveredError` when another broadcast holds the issue: an issue is
         delivered at most once, whoever starts it and however the starts interleave.
+        `fallback` is noted on an automatic delivery whose messages are in another
+        language than its readers'.
         """
         async with self._db.transaction() as conn:
             begun = await _begin(conn, broadcast_id, messages)
             if begun is _Begun.STARTED:
+                if fallback:
+                    await conn.execute(
+                        "UPDATE auto_sends SET fallback = 1 WHERE broadcast_id = ?",
+                        (broadcast_id,),
+                    )
                 issue_id = await conn.scalar(
                     "SELECT issue_id FROM broadcasts WHERE id = ?", (broadcast_id,)
                 )

@@ -24,6 +24,13 @@ from bot.storage.publication import index_issue
 WEEK_DAYS: Final = 7
 
 
+# A commentary that went out by itself (FEED_MODE=auto) to some readers counts as delivered.
+_AUTO_DELIVERED = (
+    "SELECT 1 FROM auto_sends a JOIN broadcasts b ON b.id = a.broadcast_id "
+    "WHERE a.commentary_id = ? AND b.started_at IS NOT NULL"
+)
+
+
 class EntryState(StrEnum):
     """Whether a post became a commentary version or is only remembered."""
 
@@ -429,11 +436,21 @@ class Intake:
         return entry_id, commentary_id
 
     async def delivered(self, commentary_id: int) -> bool:
-        """Tell whether the issue holding a commentary was delivered (or is being)."""
+        """Tell whether the issue holding a commentary was delivered (or is being), or the
+        commentary itself went out by itself to some readers."""
         return bool(
             await self._db.scalar(
-                "SELECT 1 FROM commentaries c JOIN broadcasts b ON b.delivers_issue = c.issue_id "
-                "WHERE c.id = ?",
+                f"SELECT 1 FROM commentaries c JOIN broadcasts b ON b.delivers_issue = c.issue_id "
+                f"WHERE c.id = ? UNION ALL {_AUTO_DELIVERED}",
+                (commentary_id, commentary_id),
+            )
+        )
+
+    async def undecided(self, commentary_id: int) -> bool:
+        """Tell whether a post of a commentary waits for the editors to say what it is."""
+        return bool(
+            await self._db.scalar(
+                "SELECT 1 FROM feed_entries WHERE commentary_id = ? AND matched_by = 'undecided'",
                 (commentary_id,),
             )
         )
@@ -449,8 +466,8 @@ class Intake:
             delivered = known.commentary_id is not None and bool(
                 await conn.scalar(
                     "SELECT 1 FROM commentaries c JOIN broadcasts b "
-                    "ON b.delivers_issue = c.issue_id WHERE c.id = ?",
-                    (known.commentary_id,),
+                    f"ON b.delivers_issue = c.issue_id WHERE c.id = ? UNION ALL {_AUTO_DELIVERED}",
+                    (known.commentary_id, known.commentary_id),
                 )
             )
             if known.commentary_id is None or delivered:
@@ -570,7 +587,8 @@ class Intake:
     async def decide(self, entry_id: int, same_as: int | None) -> bool:
         """Apply an editor's decision on an unmatched post: a translation of `same_as`, or a
         commentary of its own (None). Return False when it can no longer be applied: the post
-        is decided, the issue is delivered, or `same_as` already has its language."""
+        is decided, the issue is delivered, or `same_as` already has its language. The post
+        is to be announced again, as decided."""
         async with self._db.transaction() as conn:
             row = await conn.fetchone(
                 "SELECT e.language, e.commentary_id, c.issue_id FROM feed_entries e "
@@ -583,7 +601,8 @@ class Intake:
             language, own, issue_id = row["language"], row["commentary_id"], row["issue_id"]
             if same_as is None:
                 await conn.execute(
-                    "UPDATE feed_entries SET matched_by = 'editor' WHERE id = ?", (entry_id,)
+                    "UPDATE feed_entries SET matched_by = 'editor', announced = 0 WHERE id = ?",
+                    (entry_id,),
                 )
                 return True
             if await conn.scalar("SELECT 1 FROM broadcasts WHERE delivers_issue = ?", (issue_id,)):
@@ -601,7 +620,7 @@ class Intake:
                 (same_as, own),
             )
             await conn.execute(
-                "UPDATE feed_entries SET commentary_id = ?, matched_by = 'editor' "
+                "UPDATE feed_entries SET commentary_id = ?, matched_by = 'editor', announced = 0 "
                 "WHERE commentary_id = ?",
                 (same_as, own),
             )

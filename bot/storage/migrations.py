@@ -290,4 +290,19 @@ MIGRATIONS: Final[tuple[str | Migration, ...]] = (
         PRIMARY KEY (kind, subject)
     );
     """,
+    # 6: in FEED_MODE=auto, each commentary goes to each language's readers by itself: one
+    # broadcast per (commentary, readers' language, phase). 'first' is the first delivery (the
+    # readers' own version, or the fallback once FALLBACK_AFTER passed); 'late' is the own
+    # version sent after a fallback, with a note. The key makes each happen at most once; the
+    # broadcast (scheduled, with its time) is what survives a restart.
+    """
+    CREATE TABLE auto_sends (
+        commentary_id INTEGER NOT NULL REFERENCES commentaries(id),
+        language TEXT NOT NULL,
+        phase TEXT NOT NULL CHECK (phase IN ('first', 'late')),
+        broadcast_id INTEGER NOT NULL UNIQUE REFERENCES broadcasts(id),
+        fallback INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (commentary_id, language, phase)
+    );
+    """,
 )

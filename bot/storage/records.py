@@ -99,6 +99,29 @@ class Broadcast:
     finished_at: datetime | None
 
 
+class AutoPhase(StrEnum):
+    """Which automatic delivery of a commentary to one language's readers."""
+
+    FIRST = "first"
+    """Their own version, or the fallback when it did not come in time."""
+    LATE = "late"
+    """Their own version, arriving after they got the fallback: sent with a note."""
+
+
+@dataclass(frozen=True, slots=True)
+class AutoSend:
+    """One automatic delivery of a commentary to the readers of one language."""
+
+    commentary_id: int
+    language: str
+    phase: AutoPhase
+    broadcast_id: int
+    fallback: bool
+    """Whether it went out (or is going out) in another language than the readers'."""
+    status: BroadcastStatus
+    scheduled_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
     """One message of a broadcast in one language, as readers will get it."""
