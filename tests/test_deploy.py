@@ -19,6 +19,7 @@ def settings_read() -> set[str]:
     names += re.findall(r'env\["([A-Z_]+)"\]', source)
     names += re.findall(r'_positive_number\(env, "([A-Z_]+)"', source)
     names += re.findall(r'_duration\(env, "([A-Z_]+)"', source)
+    names += re.findall(r'_share\(env, "([A-Z_]+)"', source)
     return set(names)
 
 
