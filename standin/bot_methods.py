@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from itertools import islice
-from typing import Any
+from typing import Any, Literal
 
 from standin.errors import bad_request, conflict, too_many_requests
 from standin.html_entities import HtmlParseError, ParsedText, parse_html, strip_text, utf16_len
@@ -418,30 +418,16 @@ class BotApiMethods(StandInState):
         return self._sent_json(sent)
 
     async def _send_document(self, params: Params) -> dict[str, Any]:
-        chat = self._chat_for_sending(params.chat_id())
-        stored = self._document_from(params)
-        raw = params.get_str("caption") or ""
-        parse_mode = params.get_str("parse_mode") or None
-        parsed = self._format(raw, parse_mode, params.get_json("caption_entities"), caption=True)
-        markup = self._reply_markup(params)
-        reply_to = self._reply_target(params, chat)
-        self._admit(chat, paid=params.get_bool("allow_paid_broadcast"))
-        sent = self._record_sent(
-            chat,
-            params,
-            raw=raw,
-            parsed=parsed,
-            parse_mode=parse_mode,
-            markup=markup,
-            reply_to=reply_to,
-            document=stored,
-        )
-        return self._sent_json(sent)
+        return self._send_file(params, "document")
 
     async def _send_photo(self, params: Params) -> dict[str, Any]:
+        return self._send_file(params, "photo")
+
+    def _send_file(self, params: Params, kind: Literal["document", "photo"]) -> dict[str, Any]:
+        """Send a document or a photo with its caption, as sendDocument and sendPhoto do."""
         chat = self._chat_for_sending(params.chat_id())
-        stored = self._document_from(params, "photo")
-        if not stored.content.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
+        stored = self._document_from(params, kind)
+        if kind == "photo" and not stored.content.startswith((PNG_SIGNATURE, JPEG_SIGNATURE)):
             raise bad_request("IMAGE_PROCESS_FAILED")
         raw = params.get_str("caption") or ""
         parse_mode = params.get_str("parse_mode") or None
@@ -457,7 +443,7 @@ class BotApiMethods(StandInState):
             parse_mode=parse_mode,
             markup=markup,
             reply_to=reply_to,
-            photo=stored,
+            **{kind: stored},
         )
         return self._sent_json(sent)
 
